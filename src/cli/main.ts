@@ -1,0 +1,30 @@
+/** The `dagrun` command: subcommands live in ./commands, their shared plumbing in ./context.ts. */
+import { Command, Option } from 'commander';
+import { registerDagCommands } from './commands/dags.js';
+import { registerEventsCommand } from './commands/events.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerRunCommands } from './commands/runs.js';
+import { registerValidateCommand } from './commands/validate.js';
+import { EXIT_USAGE } from './context.js';
+
+const program = new Command()
+  .name('dagrun')
+  .description('A fault-tolerant, event-sourced DAG task orchestrator')
+  .addOption(new Option('--database-url <url>', 'Postgres URL (env DATABASE_URL)'))
+  .addOption(new Option('--log-level <level>', 'error | warn | info | debug (env DAGRUN_LOG_LEVEL)'))
+  .showHelpAfterError()
+  .exitOverride();
+
+registerValidateCommand(program);
+registerMigrateCommand(program);
+registerDagCommands(program);
+registerRunCommands(program);
+registerEventsCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // commander throws on --help/--version (exit 0) and on usage errors, after printing them.
+  const code = (error as { exitCode?: number }).exitCode;
+  process.exitCode = code === 0 ? 0 : EXIT_USAGE;
+}

@@ -1,0 +1,89 @@
+/**
+ * Config once: one zod schema over the environment and command-line flags, parsed at start-up.
+ * Flags win over the environment. Every problem is reported at once, and the typed result is
+ * passed down — nothing below this module reads `process.env`.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+const logLevels = ['error', 'warn', 'info', 'debug'] as const;
+
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+
+const commaList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url()).min(1, 'must list at least one endpoint'));
+
+const byteSize = z.coerce.number().int('must be a whole number of bytes').positive('must be positive');
+
+/** Every setting, by the name of its environment variable. */
+export const configSchema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  DAGRUN_DATA_DIR: z.string().min(1).default('.dagrun'),
+  DAGRUN_LOG_LEVEL: z.enum(logLevels).default('info'),
+  DAGRUN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  DAGRUN_EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+  ESDB_URL: z.string().startsWith('esdb', 'must be an esdb:// or esdb+discover:// URL').optional(),
+  ETCD_ENDPOINTS: commaList.optional(),
+  DAGRUN_MAX_SPEC_BYTES: byteSize.default(1024 * 1024),
+  DAGRUN_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly log: { readonly level: (typeof logLevels)[number]; readonly format: 'json' | 'pretty' };
+  readonly eventStore: { readonly kind: 'postgres' } | { readonly kind: 'eventstoredb'; readonly url: string };
+  readonly etcdEndpoints: readonly string[] | undefined;
+  readonly maxSpecBytes: number;
+  readonly dbPoolSize: number;
+}
+
+/** Flags use the same names as the environment variables (e.g. `{ DATABASE_URL: '…' }`). */
+export type ConfigFlags = Partial<Record<keyof RawConfig, string | undefined>>;
+
+/** Parses env and flags; throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags = {}): Config {
+  const merged: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = flags[key as keyof RawConfig] ?? env[key];
+    // An empty variable means "not set", as shells make it easy to export FOO= by accident.
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  const parsed = configSchema.safeParse(merged);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`);
+  if (parsed.success && parsed.data.DAGRUN_EVENT_STORE === 'eventstoredb' && !parsed.data.ESDB_URL) {
+    problems.push('ESDB_URL: required when DAGRUN_EVENT_STORE=eventstoredb');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const raw = parsed.data;
+  return {
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: raw.DAGRUN_DATA_DIR,
+    log: { level: raw.DAGRUN_LOG_LEVEL, format: raw.DAGRUN_LOG_FORMAT },
+    eventStore:
+      raw.DAGRUN_EVENT_STORE === 'eventstoredb'
+        ? { kind: 'eventstoredb', url: raw.ESDB_URL as string }
+        : { kind: 'postgres' },
+    etcdEndpoints: raw.ETCD_ENDPOINTS,
+    maxSpecBytes: raw.DAGRUN_MAX_SPEC_BYTES,
+    dbPoolSize: raw.DAGRUN_DB_POOL_SIZE,
+  };
+}
+
+/** The process's own environment; the one place that reads it. */
+export function loadConfigFromProcess(flags: ConfigFlags = {}): Config {
+  return loadConfig(process.env, flags);
+}
