@@ -14,15 +14,18 @@ export interface TestDatabase {
   readonly pool: pg.Pool;
 }
 
-/** Call at the top level of a test file (or in beforeAll); the database is dropped in afterAll. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Call at the top level of a test file (or in beforeAll); the database is dropped in afterAll.
+ * `{ empty: true }` gives a database without the schema (for migration tests).
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const postgres = inject('postgres');
   if (!postgres.ok) throw new Error(postgres.error);
   const name = `dagrun_t_${postgres.runId}_${process.pid}_${counter++}`;
   const admin = new pg.Client({ connectionString: postgres.adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${postgres.template}`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${options.empty ? 'template0' : postgres.template}`);
   } finally {
     await admin.end();
   }
