@@ -49,6 +49,8 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
         return { ...state, finished: 'cancelled' };
       case 'TaskQueued':
       case 'TaskSkipped':
+      case 'TaskUpstreamFailed':
+      case 'DeadLetterDiscarded':
       case 'TaskRetryScheduled':
       case 'TaskDeadLettered':
       case 'TaskRequeued':

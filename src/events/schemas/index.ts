@@ -5,10 +5,12 @@
 import type { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
 import type { NewEvent } from '../types.js';
+import { attemptEventSchemas } from './attempt.js';
 import { dagEventSchemas } from './dag.js';
 import { eventMetadataSchema } from './metadata.js';
 import { runEventSchemas } from './run.js';
 
+export * from './attempt.js';
 export * from './dag.js';
 export * from './metadata.js';
 export * from './run.js';
@@ -17,11 +19,13 @@ export * from './run.js';
 const categories: Record<string, Record<string, z.ZodType>> = {
   dag: dagEventSchemas,
   run: runEventSchemas,
+  attempt: attemptEventSchemas,
 };
 
 export const streams = {
   dag: (dagId: string) => `dag-${dagId}`,
   run: (runId: string) => `run-${runId}`,
+  attempt: (runId: string, taskId: string, attempt: number) => `attempt-${runId}-${taskId}-${attempt}`,
 } as const;
 
 /** The category of a stream name: the part before the first `-`. */

@@ -23,9 +23,14 @@ export const runEventSchemas = {
   }),
   TaskQueued: z.object({ ...taskRef, term, queuedAt: instant }),
   TaskSkipped: z.object({ taskId: z.string(), term, reason: z.string() }),
+  /** A trigger rule can no longer hold because upstream tasks failed. */
+  TaskUpstreamFailed: z.object({ taskId: z.string(), term }),
   TaskRetryScheduled: z.object({ ...taskRef, term, failure: failureSchema, retryAt: instant }),
   TaskDeadLettered: z.object({ ...taskRef, term, failure: failureSchema, deadLetteredAt: instant }),
-  TaskRequeued: z.object({ taskId: z.string(), requestedBy: z.string(), requeuedAt: instant }),
+  /** A dead-lettered task retried from the DLQ: a new attempt, its downstream back to pending. */
+  TaskRequeued: z.object({ taskId: z.string(), requeuedAt: instant }),
+  /** A dead-letter item closed without a retry; the task stays dead-lettered. */
+  DeadLetterDiscarded: z.object({ taskId: z.string(), attempt: z.number().int().positive(), discardedAt: instant }),
   RunCancelRequested: z.object({ reason: z.string().max(1000).optional(), requestedAt: instant }),
   RunSucceeded: z.object({ term, finishedAt: instant }),
   RunFailed: z.object({ term, finishedAt: instant, deadLettered: z.array(z.string()) }),
@@ -36,3 +41,5 @@ export type RunEventType = keyof typeof runEventSchemas;
 export type RunEvent = {
   [K in RunEventType]: { readonly type: K; readonly data: z.infer<(typeof runEventSchemas)[K]> };
 }[RunEventType];
+
+export type ParamValue = z.infer<typeof paramValue>;
