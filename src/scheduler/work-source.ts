@@ -3,7 +3,7 @@
  * dispatcher implements it directly; a network transport (HTTP long-poll) implements the same
  * interface for workers in other processes.
  */
-import type { ExecutableTask } from '../workers/executors/types.js';
+import type { NormalizedTask } from '../dag/index.js';
 
 /** One queued attempt, with everything a worker needs to claim and run it. */
 export interface WorkItem {
@@ -12,8 +12,8 @@ export interface WorkItem {
   readonly attempt: number;
   readonly dagId: string;
   readonly dagVersion: number;
-  readonly task: ExecutableTask;
-  readonly timeoutMs: number;
+  /** The task as the DAG version defines it (templates not yet rendered). */
+  readonly task: NormalizedTask;
   readonly labels: readonly string[];
   readonly params: Readonly<Record<string, string | number | boolean>>;
   /** For each upstream task that succeeded: the attempt whose output it published. */

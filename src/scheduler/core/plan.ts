@@ -2,6 +2,7 @@
  * What the run state machine needs to know of a DAG version: each task's dependencies,
  * downstream, trigger rule, retry policy and timeout. Built once per DAG version.
  */
+import type { NormalizedDag, NormalizedTask } from '../../dag/index.js';
 import type { FailureKind } from '../../events/schemas/metadata.js';
 
 export const triggerRules = [
@@ -46,4 +47,28 @@ export function createPlan(tasks: readonly Omit<PlannedTask, 'downstream'>[]): R
   for (const task of tasks) for (const dep of task.dependencies) downstream.get(dep)?.push(task.id);
   const planned = tasks.map((t) => ({ ...t, downstream: downstream.get(t.id) ?? [] }));
   return { tasks: planned, byId: new Map(planned.map((t) => [t.id, t])) };
+}
+
+/** The plan of a normalized DAG version (tasks in topological order). */
+export function planFromDag(dag: NormalizedDag): RunPlan {
+  const byId = new Map(dag.tasks.map((t) => [t.id, t]));
+  return createPlan(
+    dag.topologicalOrder.map((id) => {
+      const t = byId.get(id) as NormalizedTask;
+      return {
+        id,
+        dependencies: t.dependencies,
+        triggerRule: t.triggerRule,
+        timeoutMs: t.timeoutMs,
+        retry: {
+          maxAttempts: t.retry.maxAttempts,
+          backoff: t.retry.backoff,
+          initialDelayMs: t.retry.initialDelayMs,
+          maxDelayMs: t.retry.maxDelayMs,
+          jitter: t.retry.jitter,
+          retryOn: t.retry.retryOn,
+        },
+      };
+    }),
+  );
 }

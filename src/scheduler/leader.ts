@@ -1,0 +1,362 @@
+/**
+ * The leader loop: catch up on the log, then follow it live; fold run and attempt events into
+ * the state of each active run; decide; append each run's decisions as one batch with the
+ * expected revision of the run stream it folded (invariant 3); hand queued attempts to the
+ * dispatcher. Timers (retry backoff, deadlines) are data in the run states; one timer wakes the
+ * loop at the earliest of them.
+ *
+ * A leader that sees a decision with a higher term than its own steps down.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError } from '../errors.js';
+import { type RunEvent, streams } from '../events/schemas/index.js';
+import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
+import type { Logger } from '../observability/logger.js';
+import { type AbandonOrder, decideUntilStable } from './core/decide.js';
+import { evolve } from './core/evolve.js';
+import { initialRunState, isRunFinished, type RunState } from './core/state.js';
+import type { Dispatcher } from './dispatcher.js';
+import { type DagVersion, DagVersions, foldRecorded, loadRun } from './run-loader.js';
+import type { WorkItem } from './work-source.js';
+
+export interface LeaderOptions {
+  readonly store: EventStore;
+  readonly dispatcher: Dispatcher;
+  /** The election's term; stamped on every decision. */
+  readonly term: number;
+  readonly log: Logger;
+  /** Extra time past a task's timeout before a silent attempt is abandoned. */
+  readonly abandonGraceMs?: number;
+  readonly now?: () => number;
+  /** Called once when a higher term shows up in the log. */
+  readonly onDeposed?: (term: number) => void;
+}
+
+interface ActiveRun {
+  state: RunState;
+  readonly version: DagVersion;
+  correlationId: string;
+  lastEventId: string;
+  deciding: boolean;
+  dirty: boolean;
+}
+
+const RUN_AND_ATTEMPT_STREAMS = ['run-', 'attempt-'];
+
+export class SchedulerLeader {
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly dags: DagVersions;
+  private readonly pending = new Set<string>();
+  private readonly wakeAt = new Map<string, number>();
+  private readonly starved = new Set<string>();
+  private subscription: { close(): Promise<void> } | undefined;
+  private following: Promise<void> | undefined;
+  private passScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LeaderOptions) {
+    this.dags = new DagVersions(options.store);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Rebuilds the active runs from the log, re-dispatches their queued attempts, then follows live. */
+  async start(): Promise<void> {
+    const position = await this.catchUp();
+    for (const [runId, run] of this.runs) {
+      for (const task of run.state.tasks.values()) {
+        if (task.status === 'queued') this.options.dispatcher.enqueue(this.workItem(run, task.plan.id, task.attempt));
+      }
+      this.markDirty(runId);
+    }
+    const subscription = this.options.store.subscribe({
+      from: position ?? 'start',
+      streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
+    });
+    this.subscription = subscription;
+    this.following = (async () => {
+      try {
+        for await (const event of subscription) await this.onEvent(event);
+      } catch (error) {
+        if (!this.stopped) this.options.log.error('leader subscription failed', { error: String(error) });
+      }
+    })();
+    this.options.log.info('scheduler leader started', { term: this.options.term, activeRuns: this.runs.size });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.subscription?.close();
+    await this.following;
+  }
+
+  /** Tell the leader that the dispatcher has room again (wired to Dispatcher.onRoom). */
+  onRoom(): void {
+    for (const runId of this.starved) this.markDirty(runId);
+    this.starved.clear();
+  }
+
+  /** Active runs, for health and metrics. */
+  get activeRuns(): number {
+    return this.runs.size;
+  }
+
+  private async catchUp(): Promise<GlobalPosition | undefined> {
+    let after: GlobalPosition | undefined;
+    for (;;) {
+      const batch = await this.options.store.readAll({ after, maxCount: 1000, streamPrefixes: RUN_AND_ATTEMPT_STREAMS });
+      if (batch.length === 0) return after;
+      for (const event of batch) await this.fold(event);
+      after = batch[batch.length - 1]?.position;
+    }
+  }
+
+  private async onEvent(event: RecordedEvent): Promise<void> {
+    await this.fold(event);
+    const runId = runIdOf(event);
+    if (runId && this.runs.has(runId)) this.markDirty(runId);
+  }
+
+  /** Folds one event into its run, creating or reloading the run as needed. */
+  private async fold(event: RecordedEvent): Promise<void> {
+    const runId = runIdOf(event);
+    if (!runId) return;
+    if (!event.streamName.startsWith('run-')) {
+      // Claimed or decided: the dispatcher stops tracking the hand-out.
+      const { taskId, attempt } = event.data as { taskId: string; attempt: number };
+      this.options.dispatcher.settled({ runId, taskId, attempt });
+    }
+    let run = this.runs.get(runId);
+    if (!run) {
+      if (event.type === 'RunRequested') {
+        const { dagId, dagVersion } = event.data as { dagId: string; dagVersion: number };
+        const version = await this.dags.get(dagId, dagVersion);
+        run = {
+          state: initialRunState(runId, version.plan),
+          version,
+          correlationId: event.metadata.correlationId,
+          lastEventId: event.id,
+          deciding: false,
+          dirty: false,
+        };
+        this.runs.set(runId, run);
+      } else if (event.streamName.startsWith('run-')) {
+        // An event for a run no longer in memory (e.g. a DLQ retry of a failed run): reload it.
+        const loaded = await loadRun(this.options.store, this.dags, runId);
+        if (!loaded || isRunFinished(loaded.state.status)) return;
+        const requested = loaded.runEvents[0];
+        run = {
+          state: loaded.state,
+          version: loaded.version,
+          correlationId: requested?.metadata.correlationId ?? runId,
+          lastEventId: event.id,
+          deciding: false,
+          dirty: false,
+        };
+        this.runs.set(runId, run);
+        return;
+      } else {
+        return;
+      }
+    }
+    foldRecorded(run.state, event);
+    run.lastEventId = event.id;
+    if (run.state.term > this.options.term) {
+      this.stopped = true;
+      this.options.onDeposed?.(run.state.term);
+    }
+  }
+
+  private markDirty(runId: string): void {
+    this.pending.add(runId);
+    if (this.passScheduled || this.stopped) return;
+    this.passScheduled = true;
+    // After the events already delivered are folded: one decide per run per burst.
+    setImmediate(() => {
+      this.passScheduled = false;
+      const runIds = [...this.pending];
+      this.pending.clear();
+      for (const id of runIds) void this.decideRun(id);
+    });
+  }
+
+  /** Decides one run; one decision batch in flight per run at a time. */
+  private async decideRun(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run || this.stopped) return;
+    if (run.deciding) {
+      run.dirty = true;
+      return;
+    }
+    run.deciding = true;
+    try {
+      do {
+        run.dirty = false;
+        await this.decideOnce(runId, run);
+      } while (run.dirty && !this.stopped);
+    } catch (error) {
+      this.options.log.error('decision failed', { runId, error: String(error) });
+      setTimeout(() => this.markDirty(runId), 1000).unref();
+    } finally {
+      run.deciding = false;
+    }
+  }
+
+  private async decideOnce(runId: string, run: ActiveRun): Promise<void> {
+    const { dispatcher, store, term } = this.options;
+    const now = this.now();
+    const expected = run.state.revision;
+    const budget = dispatcher.budget();
+    const decision = decideUntilStable(run.state, {
+      now,
+      term,
+      budget,
+      abandonGraceMs: this.options.abandonGraceMs ?? 30_000,
+    });
+    const abandon = [...decision.abandon, ...this.lostWorkerOrders(run.state)];
+    if (decision.events.length > 0) {
+      const metadata = {
+        correlationId: run.correlationId,
+        causationId: run.lastEventId,
+        actor: `scheduler:${term}`,
+        term,
+      };
+      try {
+        await store.append(
+          streams.run(runId),
+          decision.events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })),
+          expected < 0 ? 'no_stream' : expected,
+        );
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
+        await this.reload(runId, run);
+        run.dirty = true;
+        return;
+      }
+      this.dispatchQueued(run, decision.events);
+    }
+    await Promise.all(abandon.map((order) => this.abandon(runId, run, order)));
+    const queuedAll = decision.events.filter((e) => e.type === 'TaskQueued').length;
+    if (queuedAll >= budget && run.state.candidates.size + run.state.retryWaiting.size > 0) this.starved.add(runId);
+    this.scheduleWake(runId, decision.wakeAt);
+    if (isRunFinished(run.state.status) && run.state.strays.size === 0) {
+      this.runs.delete(runId);
+      this.wakeAt.delete(runId);
+    }
+  }
+
+  private dispatchQueued(run: ActiveRun, events: readonly RunEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'TaskQueued') {
+        this.options.dispatcher.enqueue(this.workItem(run, event.data.taskId, event.data.attempt));
+      }
+    }
+  }
+
+  private workItem(run: ActiveRun, taskId: string, attempt: number): WorkItem {
+    const task = run.version.tasks.get(taskId);
+    if (!task) throw new Error(`task ${taskId} is not in DAG ${run.state.dagId}`);
+    const upstream: Record<string, number> = {};
+    for (const dep of task.dependencies) {
+      const done = run.state.tasks.get(dep)?.succeededAttempt;
+      if (done !== undefined) upstream[dep] = done;
+    }
+    return {
+      runId: run.state.runId,
+      taskId,
+      attempt,
+      dagId: run.state.dagId ?? '',
+      dagVersion: run.state.dagVersion ?? 0,
+      task,
+      labels: task.labels,
+      params: run.state.params,
+      upstream,
+      term: this.options.term,
+    };
+  }
+
+  /** Running attempts whose worker is gone: abandoned as worker_lost, then retried by policy. */
+  private lostWorkerOrders(state: RunState): AbandonOrder[] {
+    const live = this.options.dispatcher.liveWorkers();
+    const orders: AbandonOrder[] = [];
+    for (const id of state.running) {
+      const t = state.tasks.get(id);
+      if (!t || t.undecidedFailure || !t.workerId || live.has(t.workerId)) continue;
+      orders.push({
+        taskId: id,
+        attempt: t.attempt,
+        failure: { kind: 'worker_lost', message: `worker ${t.workerId} is gone` },
+      });
+    }
+    return orders;
+  }
+
+  /** Closes an attempt with AttemptAbandoned, fenced by expected revision 0 (invariant 2). */
+  private async abandon(runId: string, run: ActiveRun, order: AbandonOrder): Promise<void> {
+    const workerId = run.state.tasks.get(order.taskId)?.workerId;
+    const data = {
+      runId,
+      taskId: order.taskId,
+      attempt: order.attempt,
+      failure: order.failure,
+      term: this.options.term,
+      abandonedAt: new Date(this.now()).toISOString(),
+    };
+    try {
+      await this.options.store.append(
+        streams.attempt(runId, order.taskId, order.attempt),
+        [
+          {
+            id: randomUUID(),
+            type: 'AttemptAbandoned',
+            data,
+            metadata: {
+              correlationId: run.correlationId,
+              causationId: run.lastEventId,
+              actor: `scheduler:${this.options.term}`,
+            },
+          },
+        ],
+        0,
+      );
+    } catch (error) {
+      // The worker reported first: its outcome stands and reaches us through the subscription.
+      if (error instanceof ConcurrencyError) return;
+      throw error;
+    }
+    if (workerId) this.options.dispatcher.cancel(workerId, { runId, taskId: order.taskId, attempt: order.attempt });
+    evolve(run.state, { type: 'AttemptAbandoned', data });
+    run.dirty = true;
+  }
+
+  private async reload(runId: string, run: ActiveRun): Promise<void> {
+    const loaded = await loadRun(this.options.store, this.dags, runId);
+    if (loaded) run.state = loaded.state;
+  }
+
+  private scheduleWake(runId: string, at: number | undefined): void {
+    if (at === undefined) this.wakeAt.delete(runId);
+    else this.wakeAt.set(runId, at);
+    clearTimeout(this.timer);
+    if (this.wakeAt.size === 0 || this.stopped) return;
+    const next = Math.min(...this.wakeAt.values());
+    this.timer = setTimeout(
+      () => {
+        const now = this.now();
+        for (const [id, when] of this.wakeAt) if (when <= now) this.markDirty(id);
+      },
+      Math.max(0, next - this.now()),
+    );
+    this.timer.unref();
+  }
+}
+
+/** The run an event belongs to: from the data (attempt streams) or the stream name. */
+function runIdOf(event: RecordedEvent): string | undefined {
+  if (event.streamName.startsWith('run-')) return event.streamName.slice(4);
+  const data = event.data as { runId?: unknown };
+  return typeof data.runId === 'string' ? data.runId : undefined;
+}
