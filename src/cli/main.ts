@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { registerDagCommands } from './commands/dags.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { EXIT_USAGE } from './context.js';
@@ -15,6 +16,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerRunCommand(program);
 registerValidateCommand(program);
 registerMigrateCommand(program);
 registerDagCommands(program);

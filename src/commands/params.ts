@@ -5,7 +5,7 @@
  */
 import { canonicalJson, type NormalizedDag } from '../dag/index.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { closest } from '../dag/suggest.js';
+import { closestMatch } from '../dag/suggest.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -20,7 +20,7 @@ export function resolveParams(
   const names = Object.keys(declared);
   for (const [name, value] of Object.entries(provided)) {
     if (!(name in declared)) {
-      const suggestion = closest(name, names);
+      const suggestion = closestMatch(name, names);
       issues.push({
         path: `params.${name}`,
         kind: 'unknown_param',
@@ -34,7 +34,7 @@ export function resolveParams(
   for (const [name, spec] of Object.entries(declared)) {
     const raw = provided[name];
     if (raw === undefined || raw === null) {
-      if (spec.default !== undefined) resolved[name] = spec.default;
+      if (spec.default !== null) resolved[name] = spec.default;
       else if (spec.required) {
         issues.push({ path: `params.${name}`, kind: 'missing_param', message: `param '${name}' is required` });
       }

@@ -35,6 +35,12 @@ export const configSchema = z.object({
   ETCD_ENDPOINTS: commaList.optional(),
   DAGRUN_MAX_SPEC_BYTES: byteSize.default(1024 * 1024),
   DAGRUN_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  DAGRUN_EMBEDDED_CREATE_USER: z.enum(['true', 'false']).default('true'),
+  DAGRUN_PYTHON: z.string().min(1).default('python3'),
+  DAGRUN_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  DAGRUN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Extra variables (comma-separated names) that shell and Python tasks inherit, beyond PATH and HOME. */
+  DAGRUN_TASK_ENV: z.string().default(''),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -47,6 +53,14 @@ export interface Config {
   readonly etcdEndpoints: readonly string[] | undefined;
   readonly maxSpecBytes: number;
   readonly dbPoolSize: number;
+  readonly embedded: { readonly createPostgresUser: boolean };
+  readonly workers: {
+    readonly count: number;
+    readonly concurrency: number;
+    readonly python: string;
+    /** What tasks inherit from this process's environment: PATH, HOME and DAGRUN_TASK_ENV's names. */
+    readonly inheritedEnv: Readonly<Record<string, string>>;
+  };
 }
 
 /** Flags use the same names as the environment variables (e.g. `{ DATABASE_URL: '…' }`). */
@@ -80,7 +94,23 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     etcdEndpoints: raw.ETCD_ENDPOINTS,
     maxSpecBytes: raw.DAGRUN_MAX_SPEC_BYTES,
     dbPoolSize: raw.DAGRUN_DB_POOL_SIZE,
+    embedded: { createPostgresUser: raw.DAGRUN_EMBEDDED_CREATE_USER === 'true' },
+    workers: {
+      count: raw.DAGRUN_WORKERS,
+      concurrency: raw.DAGRUN_WORKER_CONCURRENCY,
+      python: raw.DAGRUN_PYTHON,
+      inheritedEnv: pick(env, ['PATH', 'HOME', ...raw.DAGRUN_TASK_ENV.split(',').map((n) => n.trim())]),
+    },
   };
+}
+
+function pick(env: Record<string, string | undefined>, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = name ? env[name] : undefined;
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
 }
 
 /** The process's own environment; the one place that reads it. */

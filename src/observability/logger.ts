@@ -43,6 +43,8 @@ export interface LoggerOptions {
   readonly component?: string;
   /** Where lines go; stderr by default so stdout stays for command output. */
   readonly stream?: NodeJS.WritableStream;
+  /** Append to this file instead of writing to a stream. */
+  readonly file?: string;
 }
 
 export type Logger = winston.Logger;
@@ -56,6 +58,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     format,
     defaultMeta: options.component ? { component: options.component } : undefined,
-    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
+    transports: [
+      options.file
+        ? new winston.transports.File({ filename: options.file })
+        : new winston.transports.Stream({ stream: options.stream ?? process.stderr }),
+    ],
   });
 }

@@ -1,5 +1,6 @@
 /** `dagrun dags register|pause|resume`. */
 import type { Command } from 'commander';
+import type { NormalizedDag } from '../../dag/index.js';
 import { pauseDag, registerDag, resumeDag } from '../../commands/index.js';
 import { commandMetadata, type GlobalOptions, runAction } from '../context.js';
 import { readDagFileOrThrow } from '../dag-files.js';
@@ -14,7 +15,7 @@ export function registerDagCommands(program: Command): void {
     .argument('<files...>', 'YAML DAG files')
     .action(async (files: string[], _options: unknown, command: Command) => {
       await runAction(command.optsWithGlobals<GlobalOptions>(), async (ctx) => {
-        const specs = [];
+        const specs: NormalizedDag[] = [];
         for (const file of files) specs.push(await readDagFileOrThrow(file, ctx.config.maxSpecBytes));
         await withStore(ctx.config, async (store) => {
           for (const spec of specs) {

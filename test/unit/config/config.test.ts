@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       etcdEndpoints: undefined,
       maxSpecBytes: 1024 * 1024,
       dbPoolSize: 10,
+      embedded: { createPostgresUser: true },
+      workers: { count: 2, concurrency: 8, python: 'python3', inheritedEnv: {} },
     });
   });
 
@@ -28,6 +30,11 @@ describe('loadConfig', () => {
   it('splits and checks ETCD_ENDPOINTS', () => {
     const config = loadConfig({ ETCD_ENDPOINTS: 'http://127.0.0.1:2379, http://127.0.0.1:22379' });
     expect(config.etcdEndpoints).toEqual(['http://127.0.0.1:2379', 'http://127.0.0.1:22379']);
+  });
+
+  it('passes PATH, HOME and the named variables on to tasks, nothing else', () => {
+    const config = loadConfig({ PATH: '/bin', HOME: '/h', SECRET: 's', TZ: 'UTC', DAGRUN_TASK_ENV: 'TZ, LANG' });
+    expect(config.workers.inheritedEnv).toEqual({ PATH: '/bin', HOME: '/h', TZ: 'UTC' });
   });
 
   it('treats an empty variable as unset', () => {

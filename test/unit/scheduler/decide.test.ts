@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AttemptEvent, RunEvent } from '../../../src/events/schemas/index.js';
 import { decide } from '../../../src/scheduler/core/decide.js';
 import { evolve } from '../../../src/scheduler/core/evolve.js';
 import {
@@ -254,7 +255,7 @@ describe('run state machine: dead-letter queue', () => {
       { type: 'TaskQueued', data: { taskId: 'a', attempt: 2, term: 1, queuedAt: iso(T0) } },
     ]);
     for (const e of [...ran('a', 2), ...ran('b'), ...ran('c')]) {
-      evolve(state, e.type.startsWith('Attempt') ? (e as never) : { ...(e as never), revision: state.revision + 1 });
+      evolve(state, 'runId' in e.data ? (e as AttemptEvent) : { ...(e as RunEvent), revision: state.revision + 1 });
     }
     expect(decide(state, ctx()).events.map((e) => e.type)).toEqual(['RunSucceeded']);
   });

@@ -1,0 +1,87 @@
+/**
+ * The whole engine in one process — in-process coordination, the scheduler leader, the
+ * dispatcher and a pool of workers — as `dagrun run` and `dagrun standalone` use it. The
+ * worker↔dispatcher boundary is the WorkSource interface, so the distributed deployment swaps
+ * the in-process dispatcher for a network transport without touching either side.
+ */
+import type pg from 'pg';
+import { InProcessCoordination } from '../coordination/in-process.js';
+import type { EventStore } from '../events/types.js';
+import type { Logger } from '../observability/logger.js';
+import { Dispatcher } from '../scheduler/dispatcher.js';
+import { SchedulerLeader } from '../scheduler/leader.js';
+import { PostgresAttemptLogStore } from '../workers/attempt-logs.js';
+import { TaskTypeRouter } from '../workers/executors/index.js';
+import { Worker } from '../workers/worker.js';
+
+export interface EngineOptions {
+  readonly store: EventStore;
+  readonly pool: pg.Pool;
+  readonly log: Logger;
+  /** Where relative Python scripts and working directories resolve. */
+  readonly baseDir: string;
+  readonly workers?: number;
+  /** Slots per worker. */
+  readonly concurrency?: number;
+  readonly maxBacklog?: number;
+  readonly stealing?: boolean;
+  readonly pythonInterpreter?: string;
+  /** Variables shell and Python tasks inherit from this process (PATH, HOME, …). */
+  readonly inheritedEnv?: Readonly<Record<string, string>>;
+  readonly drainGraceMs?: number;
+}
+
+export interface Engine {
+  readonly dispatcher: Dispatcher;
+  readonly leader: SchedulerLeader;
+  readonly workers: readonly Worker[];
+  /** Drains the workers (finish or abandon in-flight attempts), then stops the leader. */
+  stop(): Promise<void>;
+}
+
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const coordination = new InProcessCoordination();
+  let leader: SchedulerLeader | undefined;
+  const dispatcher = new Dispatcher({
+    maxBacklog: options.maxBacklog ?? 1000,
+    stealing: options.stealing ?? true,
+    onRoom: () => leader?.onRoom(),
+  });
+  const executor = new TaskTypeRouter(options.inheritedEnv ? { inheritedEnv: options.inheritedEnv } : {});
+  const logs = new PostgresAttemptLogStore(options.pool);
+  const workers = Array.from(
+    { length: options.workers ?? 1 },
+    (_, i) =>
+      new Worker({
+        id: `local-${i + 1}`,
+        capacity: options.concurrency ?? 4,
+        source: dispatcher,
+        store: options.store,
+        executor,
+        logs,
+        log: options.log,
+        baseDir: options.baseDir,
+        ...(options.pythonInterpreter ? { pythonInterpreter: options.pythonInterpreter } : {}),
+      }),
+  );
+  for (const worker of workers) await worker.start();
+  const leadership = await coordination.campaign('local');
+  leader = new SchedulerLeader({ store: options.store, dispatcher, term: leadership.term, log: options.log });
+  await leader.start();
+  const started = leader;
+  let stopping: Promise<void> | undefined;
+  return {
+    dispatcher,
+    leader: started,
+    workers,
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all(workers.map((w) => w.drain(options.drainGraceMs ?? 10_000)));
+        await started.stop();
+        await leadership.resign();
+        await coordination.close();
+      })();
+      return stopping;
+    },
+  };
+}

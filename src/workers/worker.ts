@@ -1,0 +1,225 @@
+/**
+ * The worker runtime: pull attempts with credits (free slots), claim each by appending
+ * AttemptStarted to a new attempt stream (invariant 1: the loser drops it), run it, and append
+ * the outcome expecting revision 0 (invariant 2: if the leader abandoned the attempt first, the
+ * outcome is refused and dropped). Side effects can run twice after a crash (invariant 7); the
+ * history never records two outcomes for one attempt.
+ *
+ * drain(): stop claiming, let in-flight attempts finish within a grace period, abandon the rest
+ * (kind worker_lost, so they are retried elsewhere), leave the dispatcher.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConcurrencyError } from '../errors.js';
+import { streams } from '../events/schemas/index.js';
+import type { EventStore } from '../events/types.js';
+import { type Logger, withCorrelation } from '../observability/logger.js';
+import { type AttemptRef, attemptKey, type WorkItem, type WorkSource } from '../scheduler/work-source.js';
+import type { AttemptLogStore } from './attempt-logs.js';
+import { toExecutableTask } from './executable-task.js';
+import type { ExecutionResult, Failure, TaskExecutor } from './executors/types.js';
+
+export interface WorkerOptions {
+  readonly id?: string;
+  readonly capacity: number;
+  readonly labels?: readonly string[];
+  readonly source: WorkSource;
+  readonly store: EventStore;
+  readonly executor: TaskExecutor;
+  readonly logs: AttemptLogStore;
+  readonly log: Logger;
+  /** Where relative scripts and working directories resolve (the DAG folder, or a scripts dir). */
+  readonly baseDir: string;
+  readonly pythonInterpreter?: string;
+  readonly killGraceMs?: number;
+  readonly pollWaitMs?: number;
+}
+
+interface InFlight {
+  readonly ref: AttemptRef;
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+}
+
+export class Worker {
+  readonly id: string;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly stopPolling = new AbortController();
+  private polling: Promise<void> | undefined;
+  private draining = false;
+  private slotFreed: (() => void) | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
+  }
+
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    await this.options.source.join({
+      id: this.id,
+      capacity: this.options.capacity,
+      labels: this.options.labels ?? [],
+    });
+    this.polling = this.pollLoop();
+  }
+
+  /** Stops claiming; waits up to `graceMs` for in-flight attempts, then abandons what is left. */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.stopPolling.abort();
+    this.slotFreed?.();
+    await this.polling;
+    const all = Promise.all([...this.inFlight.values()].map((f) => f.done));
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([all, timer]);
+    for (const flight of this.inFlight.values()) flight.abort.abort(new DrainAbort());
+    await all;
+    await this.options.source.leave(this.id);
+  }
+
+  private async pollLoop(): Promise<void> {
+    const { source, capacity, pollWaitMs = 1000 } = this.options;
+    while (!this.draining) {
+      const credits = capacity - this.inFlight.size;
+      let result: Awaited<ReturnType<WorkSource['poll']>>;
+      try {
+        result = await source.poll(this.id, credits, { waitMs: pollWaitMs, signal: this.stopPolling.signal });
+      } catch (error) {
+        if (this.draining) return;
+        this.options.log.warn('poll failed', { workerId: this.id, error: String(error) });
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const ref of result.cancel) this.inFlight.get(attemptKey(ref))?.abort.abort(new CancelAbort());
+      for (const item of result.items) this.begin(item);
+      if (credits <= 0 && result.items.length === 0 && result.cancel.length === 0 && !this.draining) {
+        // Full: wait for a slot rather than spin; cancellations still arrive via the next poll.
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+          setTimeout(resolve, pollWaitMs).unref();
+        });
+      }
+    }
+  }
+
+  private begin(item: WorkItem): void {
+    const key = attemptKey(item);
+    if (this.inFlight.has(key)) return;
+    const abort = new AbortController();
+    const done = withCorrelation(
+      {
+        correlationId: item.runId,
+        runId: item.runId,
+        taskId: item.taskId,
+        attempt: item.attempt,
+        workerId: this.id,
+      },
+      () => this.runAttempt(item, abort),
+    )
+      .catch((error) => {
+        this.options.log.error('attempt crashed', { error: String(error) });
+      })
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.slotFreed?.();
+      });
+    this.inFlight.set(key, { ref: item, abort, done });
+  }
+
+  private async runAttempt(item: WorkItem, abort: AbortController): Promise<void> {
+    const { store, log } = this.options;
+    const stream = streams.attempt(item.runId, item.taskId, item.attempt);
+    const metadata = { correlationId: item.runId, causationId: attemptKey(item), actor: `worker:${this.id}` };
+    const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
+    try {
+      await store.append(
+        stream,
+        [
+          {
+            type: 'AttemptStarted',
+            data: { ...ref, workerId: this.id, startedAt: new Date().toISOString() },
+            metadata,
+          },
+        ],
+        'no_stream',
+      );
+    } catch (error) {
+      if (error instanceof ConcurrencyError) {
+        log.info('attempt already claimed elsewhere; dropped');
+        return;
+      }
+      throw error;
+    }
+    log.info('attempt started', { type: item.task.type });
+    const outputDir = await mkdtemp(join(tmpdir(), 'dagrun-attempt-'));
+    let result: ExecutionResult;
+    try {
+      result = await this.options.executor.execute({
+        ...ref,
+        task: toExecutableTask(item.task),
+        params: item.params,
+        upstream: await this.upstreamOutputs(item),
+        timeoutMs: item.task.timeoutMs,
+        killGraceMs: this.options.killGraceMs ?? 5000,
+        baseDir: this.options.baseDir,
+        pythonInterpreter: this.options.pythonInterpreter ?? 'python3',
+        signal: abort.signal,
+        outputDir,
+      });
+    } finally {
+      await rm(outputDir, { recursive: true, force: true });
+    }
+    await this.options.logs.save(ref, { stdout: result.stdout, stderr: result.stderr });
+    const finishedAt = new Date().toISOString();
+    const common = {
+      ...ref,
+      finishedAt,
+      durationMs: result.durationMs,
+      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+      ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+    };
+    const outcome =
+      abort.signal.reason instanceof DrainAbort
+        ? {
+            type: 'AttemptAbandoned',
+            data: { ...ref, failure: drainFailure, abandonedAt: finishedAt },
+          }
+        : result.status === 'succeeded'
+          ? { type: 'AttemptSucceeded', data: { ...common, output: result.output } }
+          : { type: 'AttemptFailed', data: { ...common, failure: result.failure } };
+    try {
+      await store.append(stream, [{ ...outcome, metadata }], 0);
+      log.info('attempt finished', { outcome: outcome.type, durationMs: result.durationMs });
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      // The leader decided this attempt first (cancelled, timed out, worker presumed lost).
+      log.warn('attempt outcome refused: already decided', { outcome: outcome.type });
+    }
+  }
+
+  /** Reads the published output of each upstream attempt named in the work item. */
+  private async upstreamOutputs(item: WorkItem): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(
+      Object.entries(item.upstream).map(async ([taskId, attempt]) => {
+        const events = await this.options.store.readStream(streams.attempt(item.runId, taskId, attempt));
+        const succeeded = events.find((e) => e.type === 'AttemptSucceeded');
+        return [taskId, (succeeded?.data as { output?: unknown } | undefined)?.output ?? null] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+}
+
+class DrainAbort extends Error {}
+class CancelAbort extends Error {}
+
+const drainFailure: Failure = {
+  kind: 'worker_lost',
+  message: 'the worker shut down before the attempt finished',
+};
