@@ -109,3 +109,25 @@ export async function cancelRun(ctx: CommandContext, runId: string, reason?: str
   });
   return { runId, changed: result.appended.length > 0 };
 }
+
+/** Retries a dead-lettered task: a new attempt, its downstream back to pending, the run running again. */
+export async function retryDeadLetter(ctx: CommandContext, runId: string, taskId: string, now = new Date()) {
+  await handleCommand(ctx, streams.run(runId), runCommandDecider, {
+    type: 'RetryDeadLetter',
+    runId,
+    taskId,
+    now: now.toISOString(),
+  });
+  return { runId, taskId };
+}
+
+/** Closes a dead-letter item without retrying; the task stays dead-lettered. */
+export async function discardDeadLetter(ctx: CommandContext, runId: string, taskId: string, now = new Date()) {
+  await handleCommand(ctx, streams.run(runId), runCommandDecider, {
+    type: 'DiscardDeadLetter',
+    runId,
+    taskId,
+    now: now.toISOString(),
+  });
+  return { runId, taskId };
+}

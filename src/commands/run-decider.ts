@@ -14,6 +14,8 @@ export interface RunCommandState {
     | undefined;
   readonly cancelRequested: boolean;
   readonly finished: 'succeeded' | 'failed' | 'cancelled' | undefined;
+  /** Open dead-letter items: task id → the attempt that was dead-lettered. */
+  readonly deadLetters: ReadonlyMap<string, number>;
 }
 
 export type RunCommand =
@@ -27,10 +29,12 @@ export type RunCommand =
       readonly idempotencyKey?: string | undefined;
       readonly now: string;
     }
-  | { readonly type: 'CancelRun'; readonly runId: string; readonly reason?: string; readonly now: string };
+  | { readonly type: 'CancelRun'; readonly runId: string; readonly reason?: string; readonly now: string }
+  | { readonly type: 'RetryDeadLetter'; readonly runId: string; readonly taskId: string; readonly now: string }
+  | { readonly type: 'DiscardDeadLetter'; readonly runId: string; readonly taskId: string; readonly now: string };
 
 export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> = {
-  initialState: () => ({ requested: undefined, cancelRequested: false, finished: undefined }),
+  initialState: () => ({ requested: undefined, cancelRequested: false, finished: undefined, deadLetters: new Map() }),
 
   evolve(state, event) {
     switch (event.type) {
@@ -47,13 +51,17 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
         return { ...state, finished: 'failed' };
       case 'RunCancelled':
         return { ...state, finished: 'cancelled' };
+      case 'TaskDeadLettered':
+        return { ...state, deadLetters: new Map(state.deadLetters).set(event.data.taskId, event.data.attempt) };
+      case 'TaskRequeued':
+        // A DLQ retry reopens a failed run.
+        return { ...state, finished: undefined, deadLetters: without(state.deadLetters, event.data.taskId) };
+      case 'DeadLetterDiscarded':
+        return { ...state, deadLetters: without(state.deadLetters, event.data.taskId) };
       case 'TaskQueued':
       case 'TaskSkipped':
       case 'TaskUpstreamFailed':
-      case 'DeadLetterDiscarded':
       case 'TaskRetryScheduled':
-      case 'TaskDeadLettered':
-      case 'TaskRequeued':
         return state;
       default:
         return assertNever(event);
@@ -80,11 +88,42 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
           },
         ];
       }
+      case 'RetryDeadLetter': {
+        requireDeadLetter(command, state);
+        return [{ type: 'TaskRequeued', data: { taskId: command.taskId, requeuedAt: command.now } }];
+      }
+      case 'DiscardDeadLetter': {
+        const attempt = requireDeadLetter(command, state);
+        return [{ type: 'DeadLetterDiscarded', data: { taskId: command.taskId, attempt, discardedAt: command.now } }];
+      }
       default:
         return assertNever(command);
     }
   },
 };
+
+function without(map: ReadonlyMap<string, number>, key: string): ReadonlyMap<string, number> {
+  const copy = new Map(map);
+  copy.delete(key);
+  return copy;
+}
+
+/** The open dead-letter item of a task, or NotFoundError. A cancelled run's items can't be retried. */
+function requireDeadLetter(command: { runId: string; taskId: string; type: string }, state: RunCommandState): number {
+  const attempt = state.deadLetters.get(command.taskId);
+  if (!state.requested || attempt === undefined) {
+    throw new NotFoundError(`no open dead-letter item for task ${command.taskId} of run ${command.runId}`, {
+      runId: command.runId,
+      taskId: command.taskId,
+    });
+  }
+  if (command.type === 'RetryDeadLetter' && (state.finished === 'cancelled' || state.cancelRequested)) {
+    throw new ConflictError('run_cancelled', `run ${command.runId} was cancelled; its dead letters cannot be retried`, {
+      runId: command.runId,
+    });
+  }
+  return attempt;
+}
 
 function decideRequestRun(command: Extract<RunCommand, { type: 'RequestRun' }>, state: RunCommandState): RunEvent[] {
   const { runId, dagId, dag, idempotencyKey, now } = command;
