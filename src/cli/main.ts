@@ -1,10 +1,12 @@
 /** The `dagrun` command: subcommands live in ./commands, their shared plumbing in ./context.ts. */
 import { Command, Option } from 'commander';
 import { registerDagCommands } from './commands/dags.js';
+import { registerDlqCommands } from './commands/dlq.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerStandaloneCommand } from './commands/standalone.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { EXIT_USAGE } from './context.js';
 
@@ -17,11 +19,13 @@ const program = new Command()
   .exitOverride();
 
 registerRunCommand(program);
+registerStandaloneCommand(program);
 registerValidateCommand(program);
 registerMigrateCommand(program);
 registerDagCommands(program);
 registerRunCommands(program);
 registerEventsCommand(program);
+registerDlqCommands(program);
 
 try {
   await program.parseAsync(process.argv);

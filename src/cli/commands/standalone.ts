@@ -1,0 +1,98 @@
+/**
+ * `dagrun standalone`: the whole engine as a long-running service on one machine — embedded
+ * Postgres (or DATABASE_URL), in-process coordination, the scheduler and local workers. DAG
+ * files in `--dags` are registered at start and whenever they change (a new version only when
+ * the normalized spec changed). SIGINT/SIGTERM drain the workers, stop the scheduler and then
+ * the embedded Postgres, so nothing is left running.
+ */
+import { mkdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { registerDag } from '../../commands/index.js';
+import { PostgresEventStore } from '../../events/postgres/index.js';
+import { withSchemaValidation } from '../../events/validating-store.js';
+import type { EventStore } from '../../events/types.js';
+import { type CliContext, commandMetadata, type GlobalOptions, runAction } from '../context.js';
+import { openLocalDatabase } from '../database.js';
+import { readDagFile } from '../dag-files.js';
+import { startEngine } from '../engine.js';
+import { formatIssue } from '../format.js';
+
+export function registerStandaloneCommand(program: Command): void {
+  program
+    .command('standalone')
+    .description('run the engine as a service: embedded Postgres (unless DATABASE_URL), scheduler and workers')
+    .option('--dags <dir>', 'folder of DAG files to register (and re-register when they change)', 'dags')
+    .option('--rescan <ms>', 'how often to look for changed DAG files (0: only at start)', '5000')
+    .action(async (options: { dags: string; rescan: string }, command: Command) => {
+      await runAction(command.optsWithGlobals<GlobalOptions>(), async (ctx) => {
+        mkdirSync(ctx.config.dataDir, { recursive: true });
+        const db = await openLocalDatabase(ctx.config, ctx.log);
+        const store = withSchemaValidation(new PostgresEventStore({ pool: db.pool }));
+        const dagsDir = resolve(options.dags);
+        const engine = await startEngine({
+          store,
+          pool: db.pool,
+          log: ctx.log,
+          baseDir: dagsDir,
+          workers: ctx.config.workers.count,
+          concurrency: ctx.config.workers.concurrency,
+          pythonInterpreter: ctx.config.workers.python,
+          inheritedEnv: ctx.config.workers.inheritedEnv,
+        });
+        ctx.log.info('standalone started', { database: db.embedded ? 'embedded' : 'external', dags: dagsDir });
+        ctx.out(`dagrun standalone: database ${redact(db.url)}; DAGs from ${dagsDir}`);
+        await registerFolder(ctx, store, dagsDir);
+        const rescanMs = Number(options.rescan);
+        const rescan =
+          rescanMs > 0
+            ? setInterval(() => void registerFolder(ctx, store, dagsDir).catch(() => {}), rescanMs)
+            : undefined;
+        const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+          process.once('SIGINT', () => resolveSignal('SIGINT'));
+          process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+        });
+        ctx.log.info('shutting down', { signal });
+        clearInterval(rescan);
+        await engine.stop();
+        await store.close();
+        await db.close();
+        ctx.log.info('standalone stopped');
+        return 0;
+      });
+    });
+}
+
+const registeredHashes = new Map<string, string>();
+
+/** Registers every valid DAG file in `dir`; reports invalid ones without stopping. */
+async function registerFolder(ctx: CliContext, store: EventStore, dir: string): Promise<void> {
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch {
+    ctx.log.warn('DAG folder not readable', { dir });
+    return;
+  }
+  for (const file of files) {
+    const result = await readDagFile(join(dir, file), ctx.config.maxSpecBytes);
+    if (!result.ok) {
+      const key = `${file}:${result.issues.map((i) => i.message).join('|')}`;
+      if (registeredHashes.get(file) !== key) {
+        registeredHashes.set(file, key);
+        ctx.log.warn('invalid DAG file', { file, issues: result.issues.map((i) => formatIssue(i, file)) });
+      }
+      continue;
+    }
+    const registered = await registerDag({ store, metadata: commandMetadata(ctx) }, result.dag);
+    if (registered.changed) ctx.log.info('dag registered', { file, dagId: registered.dagId, version: registered.version });
+    registeredHashes.set(file, 'ok');
+  }
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
