@@ -4,6 +4,7 @@
  * worker↔dispatcher boundary is the WorkSource interface, so the distributed deployment swaps
  * the in-process dispatcher for a network transport without touching either side.
  */
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import { InProcessCoordination } from '../coordination/in-process.js';
 import type { EventStore } from '../events/types.js';
@@ -53,7 +54,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     { length: options.workers ?? 1 },
     (_, i) =>
       new Worker({
-        id: `local-${i + 1}`,
+        // Unique per process: a restarted engine must not inherit the attempts of the dead one.
+        id: `${hostname()}-${process.pid}-${i + 1}`,
         capacity: options.concurrency ?? 4,
         source: dispatcher,
         store: options.store,
