@@ -30,7 +30,11 @@ export const runEventSchemas = {
   /** A dead-lettered task retried from the DLQ: a new attempt, its downstream back to pending. */
   TaskRequeued: z.object({ taskId: z.string(), requeuedAt: instant }),
   /** A dead-letter item closed without a retry; the task stays dead-lettered. */
-  DeadLetterDiscarded: z.object({ taskId: z.string(), attempt: z.number().int().positive(), discardedAt: instant }),
+  DeadLetterDiscarded: z.object({
+    taskId: z.string(),
+    attempt: z.number().int().positive(),
+    discardedAt: instant,
+  }),
   RunCancelRequested: z.object({ reason: z.string().max(1000).optional(), requestedAt: instant }),
   RunSucceeded: z.object({ term, finishedAt: instant }),
   RunFailed: z.object({ term, finishedAt: instant, deadLettered: z.array(z.string()) }),

@@ -1,0 +1,158 @@
+/**
+ * Appending to a stream: input checks in JS, then one call of the `dagrun_append` SQL function
+ * (migrations/0001_event_store.sql), which checks the expected revision, detects a replayed
+ * batch, inserts and notifies in a single round trip.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError, ConflictError } from '../../errors.js';
+import { encodePosition, START_POSITION } from '../position.js';
+import type { AppendResult, ExpectedRevision, NewEvent } from '../types.js';
+import { invalid, type Queryable, requireStreamName } from './read.js';
+
+/** Most events one append may carry; larger batches are split by the caller. */
+export const MAX_APPEND_BATCH = 10_000;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVENT_ID_CONSTRAINT = 'events_event_id_key';
+
+export interface AppendOptions {
+  /** Send the NOTIFY wake-up hint for live subscriptions (default true). */
+  readonly notify?: boolean;
+  /**
+   * Re-run the append once it lost a race against an identical one (unique violation on the
+   * event id), so the caller gets the original result. Only possible outside a transaction: in
+   * the caller's own transaction the violation has already aborted it. Default true.
+   */
+  readonly retryOnDuplicate?: boolean;
+}
+
+interface AppendRow {
+  readonly outcome: 'appended' | 'duplicate' | 'conflict' | 'id_elsewhere' | 'id_mismatch';
+  readonly revision: string | null;
+  readonly transaction_id: string | null;
+  readonly global_seq: string | null;
+  readonly detail: string | null;
+}
+
+/**
+ * Appends `events` to `stream` if `expected` holds; see `EventStore.append` for the contract.
+ * Works on a pool (autocommit) or on a client inside the caller's transaction (pass
+ * `retryOnDuplicate: false`): then the events commit, and become visible, with that transaction.
+ */
+export async function appendToStream(
+  db: Queryable,
+  stream: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision = 'any',
+  options: AppendOptions = {},
+): Promise<AppendResult> {
+  requireStreamName(stream);
+  const [kind, revision] = expectation(expected);
+  const payload = serialize(events);
+  const attempts = options.retryOnDuplicate === false ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await db.query<AppendRow>(
+        `SELECT outcome, revision, transaction_id::text AS transaction_id, global_seq, detail
+         FROM dagrun_append($1, $2, $3, $4::jsonb, $5)`,
+        [stream, kind, revision, payload, options.notify ?? true],
+      );
+      return toResult(stream, expected, rows[0]!);
+    } catch (error) {
+      if (!isEventIdViolation(error)) throw error;
+      // An identical append committed between our duplicate check and our insert. Asking again
+      // finds it and answers 'duplicate' — or names the other stream that owns the id.
+      if (attempt >= attempts) {
+        throw new ConflictError(
+          'duplicate_event_id',
+          `stream ${stream}: an event id of this batch already exists`,
+          {
+            stream,
+          },
+        );
+      }
+    }
+  }
+}
+
+function toResult(stream: string, expected: ExpectedRevision, row: AppendRow): AppendResult {
+  switch (row.outcome) {
+    case 'appended':
+    case 'duplicate':
+      return {
+        nextExpectedRevision: Number(row.revision),
+        position:
+          row.transaction_id === null || row.global_seq === null
+            ? START_POSITION
+            : encodePosition(row.transaction_id, row.global_seq),
+      };
+    case 'conflict':
+      throw new ConcurrencyError(
+        stream,
+        expected,
+        row.revision === null ? 'no_stream' : Number(row.revision),
+      );
+    case 'id_elsewhere':
+      throw new ConflictError(
+        'duplicate_event_id',
+        `stream ${stream}: an event id of this batch already belongs to stream ${row.detail}`,
+        { stream, otherStream: row.detail },
+      );
+    case 'id_mismatch':
+      throw new ConflictError(
+        'idempotency_mismatch',
+        `stream ${stream}: some event ids of this batch were appended before, but not as this batch`,
+        { stream },
+      );
+    default: {
+      const never: never = row.outcome;
+      throw new Error(`dagrun_append returned an unknown outcome ${String(never)}`);
+    }
+  }
+}
+
+/** The SQL function's (kind, revision) pair for an expected revision; rejects nonsense. */
+function expectation(expected: ExpectedRevision): [kind: string, revision: number | null] {
+  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return [expected, null];
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0)
+    return ['revision', expected];
+  throw invalid(
+    'expected',
+    `must be 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${JSON.stringify(expected)}`,
+  );
+}
+
+/** Checks the batch and renders it as the JSON array the SQL function unpacks. */
+function serialize(events: readonly NewEvent[]): string {
+  if (!Array.isArray(events)) throw invalid('events', 'must be an array');
+  if (events.length > MAX_APPEND_BATCH) {
+    throw invalid('events', `has ${events.length} events; at most ${MAX_APPEND_BATCH} per append`);
+  }
+  const seen = new Set<string>();
+  const rows = events.map((event, index) => {
+    const path = `events[${index}]`;
+    const id = (event.id ?? randomUUID()).toLowerCase();
+    if (!UUID_PATTERN.test(id))
+      throw invalid(`${path}.id`, `must be a UUID, got ${JSON.stringify(event.id)}`);
+    if (seen.has(id)) throw invalid(`${path}.id`, `repeats event id ${id} within the batch`);
+    seen.add(id);
+    if (typeof event.type !== 'string' || event.type.length === 0) {
+      throw invalid(`${path}.type`, 'must be a non-empty string');
+    }
+    if (event.data === undefined) throw invalid(`${path}.data`, 'must be JSON (undefined is not)');
+    if (typeof event.metadata !== 'object' || event.metadata === null || Array.isArray(event.metadata)) {
+      throw invalid(`${path}.metadata`, 'must be an object');
+    }
+    return { id, type: event.type, data: event.data, metadata: event.metadata };
+  });
+  try {
+    return JSON.stringify(rows);
+  } catch (error) {
+    throw invalid('events', `cannot be serialized as JSON: ${(error as Error).message}`);
+  }
+}
+
+function isEventIdViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown };
+  return e?.code === '23505' && e.constraint === EVENT_ID_CONSTRAINT;
+}
