@@ -4,10 +4,10 @@
  * of errors to exit codes: 0 success, 1 a problem with the input or the state, 2 bad usage or config.
  */
 import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '../commands/index.js';
 import { type Config, type ConfigFlags, loadConfigFromProcess } from '../config/index.js';
 import { ConfigError, DagrunError } from '../errors.js';
 import { createLogger, type Logger, withCorrelation } from '../observability/logger.js';
-import type { CommandContext } from '../commands/index.js';
 import { formatError } from './format.js';
 
 /** Options every subcommand inherits from the top-level command. */
@@ -56,7 +56,6 @@ export async function runAction(
   });
   await new Promise<void>((resolve) => log.end(resolve));
 }
-
 
 /** Event metadata for commands run from the CLI. */
 export function commandMetadata(ctx: CliContext): CommandContext['metadata'] {

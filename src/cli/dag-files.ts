@@ -13,7 +13,11 @@ export async function readDagFile(file: string, maxBytes: number): Promise<DagFi
     size = (await stat(file)).size;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
-    return { file, ok: false, issues: [{ path: '', kind: 'unreadable', message: `cannot read ${file}: ${reason}` }] };
+    return {
+      file,
+      ok: false,
+      issues: [{ path: '', kind: 'unreadable', message: `cannot read ${file}: ${reason}` }],
+    };
   }
   if (size > maxBytes) {
     return {

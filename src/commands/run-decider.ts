@@ -30,18 +30,37 @@ export type RunCommand =
       readonly now: string;
     }
   | { readonly type: 'CancelRun'; readonly runId: string; readonly reason?: string; readonly now: string }
-  | { readonly type: 'RetryDeadLetter'; readonly runId: string; readonly taskId: string; readonly now: string }
-  | { readonly type: 'DiscardDeadLetter'; readonly runId: string; readonly taskId: string; readonly now: string };
+  | {
+      readonly type: 'RetryDeadLetter';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly now: string;
+    }
+  | {
+      readonly type: 'DiscardDeadLetter';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly now: string;
+    };
 
 export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> = {
-  initialState: () => ({ requested: undefined, cancelRequested: false, finished: undefined, deadLetters: new Map() }),
+  initialState: () => ({
+    requested: undefined,
+    cancelRequested: false,
+    finished: undefined,
+    deadLetters: new Map(),
+  }),
 
   evolve(state, event) {
     switch (event.type) {
       case 'RunRequested':
         return {
           ...state,
-          requested: { dagId: event.data.dagId, dagVersion: event.data.dagVersion, params: event.data.params },
+          requested: {
+            dagId: event.data.dagId,
+            dagVersion: event.data.dagVersion,
+            params: event.data.params,
+          },
         };
       case 'RunCancelRequested':
         return { ...state, cancelRequested: true };
@@ -52,7 +71,10 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
       case 'RunCancelled':
         return { ...state, finished: 'cancelled' };
       case 'TaskDeadLettered':
-        return { ...state, deadLetters: new Map(state.deadLetters).set(event.data.taskId, event.data.attempt) };
+        return {
+          ...state,
+          deadLetters: new Map(state.deadLetters).set(event.data.taskId, event.data.attempt),
+        };
       case 'TaskRequeued':
         // A DLQ retry reopens a failed run.
         return { ...state, finished: undefined, deadLetters: without(state.deadLetters, event.data.taskId) };
@@ -73,7 +95,8 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
       case 'RequestRun':
         return decideRequestRun(command, state);
       case 'CancelRun': {
-        if (!state.requested) throw new NotFoundError(`run ${command.runId} does not exist`, { runId: command.runId });
+        if (!state.requested)
+          throw new NotFoundError(`run ${command.runId} does not exist`, { runId: command.runId });
         if (state.finished) {
           throw new ConflictError('run_finished', `run ${command.runId} already ${state.finished}`, {
             runId: command.runId,
@@ -94,7 +117,12 @@ export const runCommandDecider: Decider<RunCommandState, RunCommand, RunEvent> =
       }
       case 'DiscardDeadLetter': {
         const attempt = requireDeadLetter(command, state);
-        return [{ type: 'DeadLetterDiscarded', data: { taskId: command.taskId, attempt, discardedAt: command.now } }];
+        return [
+          {
+            type: 'DeadLetterDiscarded',
+            data: { taskId: command.taskId, attempt, discardedAt: command.now },
+          },
+        ];
       }
       default:
         return assertNever(command);
@@ -109,7 +137,10 @@ function without(map: ReadonlyMap<string, number>, key: string): ReadonlyMap<str
 }
 
 /** The open dead-letter item of a task, or NotFoundError. A cancelled run's items can't be retried. */
-function requireDeadLetter(command: { runId: string; taskId: string; type: string }, state: RunCommandState): number {
+function requireDeadLetter(
+  command: { runId: string; taskId: string; type: string },
+  state: RunCommandState,
+): number {
   const attempt = state.deadLetters.get(command.taskId);
   if (!state.requested || attempt === undefined) {
     throw new NotFoundError(`no open dead-letter item for task ${command.taskId} of run ${command.runId}`, {
@@ -118,14 +149,21 @@ function requireDeadLetter(command: { runId: string; taskId: string; type: strin
     });
   }
   if (command.type === 'RetryDeadLetter' && (state.finished === 'cancelled' || state.cancelRequested)) {
-    throw new ConflictError('run_cancelled', `run ${command.runId} was cancelled; its dead letters cannot be retried`, {
-      runId: command.runId,
-    });
+    throw new ConflictError(
+      'run_cancelled',
+      `run ${command.runId} was cancelled; its dead letters cannot be retried`,
+      {
+        runId: command.runId,
+      },
+    );
   }
   return attempt;
 }
 
-function decideRequestRun(command: Extract<RunCommand, { type: 'RequestRun' }>, state: RunCommandState): RunEvent[] {
+function decideRequestRun(
+  command: Extract<RunCommand, { type: 'RequestRun' }>,
+  state: RunCommandState,
+): RunEvent[] {
   const { runId, dagId, dag, idempotencyKey, now } = command;
   const version = requireDag(dag, dagId);
   const params = resolveParams(version.spec.params, command.params);
@@ -139,7 +177,9 @@ function decideRequestRun(command: Extract<RunCommand, { type: 'RequestRun' }>, 
     );
   }
   if (dag.status === 'paused') {
-    throw new ConflictError('dag_paused', `DAG ${dagId} is paused; resume it before requesting runs`, { dagId });
+    throw new ConflictError('dag_paused', `DAG ${dagId} is paused; resume it before requesting runs`, {
+      dagId,
+    });
   }
   return [
     {

@@ -49,7 +49,9 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly log: { readonly level: (typeof logLevels)[number]; readonly format: 'json' | 'pretty' };
-  readonly eventStore: { readonly kind: 'postgres' } | { readonly kind: 'eventstoredb'; readonly url: string };
+  readonly eventStore:
+    | { readonly kind: 'postgres' }
+    | { readonly kind: 'eventstoredb'; readonly url: string };
   readonly etcdEndpoints: readonly string[] | undefined;
   readonly maxSpecBytes: number;
   readonly dbPoolSize: number;

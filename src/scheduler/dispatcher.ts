@@ -146,7 +146,12 @@ export class Dispatcher implements WorkSource {
     if (!slot) throw new Error(`worker ${workerId} has not joined`);
     this.reclaimStale();
     let result = this.take(slot, credits);
-    if (result.items.length === 0 && result.cancel.length === 0 && options.waitMs > 0 && !options.signal?.aborted) {
+    if (
+      result.items.length === 0 &&
+      result.cancel.length === 0 &&
+      options.waitMs > 0 &&
+      !options.signal?.aborted
+    ) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -217,8 +222,17 @@ export class Dispatcher implements WorkSource {
     }
     best.deque.pushBack(item);
     // Wake the chosen worker, or, when it is busy and stealing is on, any idle one.
-    if (best.wake) best.wake();
-    else if (this.stealing) for (const slot of this.workers.values()) if (slot.wake) return slot.wake();
+    if (best.wake) {
+      best.wake();
+      return;
+    }
+    if (!this.stealing) return;
+    for (const slot of this.workers.values()) {
+      if (slot.wake) {
+        slot.wake();
+        return;
+      }
+    }
   }
 
   private reclaimStale(): void {

@@ -66,7 +66,8 @@ export class SchedulerLeader {
     const position = await this.catchUp();
     for (const [runId, run] of this.runs) {
       for (const task of run.state.tasks.values()) {
-        if (task.status === 'queued') this.options.dispatcher.enqueue(this.workItem(run, task.plan.id, task.attempt));
+        if (task.status === 'queued')
+          this.options.dispatcher.enqueue(this.workItem(run, task.plan.id, task.attempt));
       }
       this.markDirty(runId);
     }
@@ -82,7 +83,10 @@ export class SchedulerLeader {
         if (!this.stopped) this.options.log.error('leader subscription failed', { error: String(error) });
       }
     })();
-    this.options.log.info('scheduler leader started', { term: this.options.term, activeRuns: this.runs.size });
+    this.options.log.info('scheduler leader started', {
+      term: this.options.term,
+      activeRuns: this.runs.size,
+    });
   }
 
   async stop(): Promise<void> {
@@ -106,7 +110,11 @@ export class SchedulerLeader {
   private async catchUp(): Promise<GlobalPosition | undefined> {
     let after: GlobalPosition | undefined;
     for (;;) {
-      const batch = await this.options.store.readAll({ after, maxCount: 1000, streamPrefixes: RUN_AND_ATTEMPT_STREAMS });
+      const batch = await this.options.store.readAll({
+        after,
+        maxCount: 1000,
+        streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
+      });
       if (batch.length === 0) return after;
       for (const event of batch) await this.fold(event);
       after = batch[batch.length - 1]?.position;
@@ -240,7 +248,8 @@ export class SchedulerLeader {
     }
     await Promise.all(abandon.map((order) => this.abandon(runId, run, order)));
     const queuedAll = decision.events.filter((e) => e.type === 'TaskQueued').length;
-    if (queuedAll >= budget && run.state.candidates.size + run.state.retryWaiting.size > 0) this.starved.add(runId);
+    if (queuedAll >= budget && run.state.candidates.size + run.state.retryWaiting.size > 0)
+      this.starved.add(runId);
     this.scheduleWake(runId, decision.wakeAt);
     if (isRunFinished(run.state.status) && run.state.strays.size === 0) {
       this.runs.delete(runId);
@@ -327,7 +336,8 @@ export class SchedulerLeader {
       if (error instanceof ConcurrencyError) return;
       throw error;
     }
-    if (workerId) this.options.dispatcher.cancel(workerId, { runId, taskId: order.taskId, attempt: order.attempt });
+    if (workerId)
+      this.options.dispatcher.cancel(workerId, { runId, taskId: order.taskId, attempt: order.attempt });
     evolve(run.state, { type: 'AttemptAbandoned', data });
     run.dirty = true;
   }

@@ -46,7 +46,9 @@ export class DagVersions {
 /** Folds one recorded run or attempt event (the envelope gives run events their revision). */
 export function foldRecorded(state: RunState, event: RecordedEvent): void {
   if (event.streamName.startsWith('run-')) {
-    evolve(state, { type: event.type, data: event.data, revision: event.revision } as RunEvent & { revision: number });
+    evolve(state, { type: event.type, data: event.data, revision: event.revision } as RunEvent & {
+      revision: number;
+    });
   } else {
     evolve(state, { type: event.type, data: event.data } as AttemptEvent);
   }
@@ -59,7 +61,11 @@ export interface LoadedRun {
 }
 
 /** Rebuilds a run from the store; undefined when the run stream has no RunRequested. */
-export async function loadRun(store: EventStore, dags: DagVersions, runId: string): Promise<LoadedRun | undefined> {
+export async function loadRun(
+  store: EventStore,
+  dags: DagVersions,
+  runId: string,
+): Promise<LoadedRun | undefined> {
   const runEvents = await store.readStream(streams.run(runId));
   const requested = runEvents.find((e) => e.type === 'RunRequested');
   if (!requested) return undefined;

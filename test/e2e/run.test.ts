@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../support/database.js';
 import { dagrun, exited, spawnDagrun, waitForLine } from '../support/cli.js';
+import { createTestDatabase } from '../support/database.js';
 
 const db = await createTestDatabase();
 
@@ -40,7 +40,11 @@ tasks:
 `,
     );
     const dataDir = join(dir, '.dagrun');
-    const result = await dagrun(['run', file, '--param', 'who=e2e'], { DAGRUN_DATA_DIR: dataDir, DATABASE_URL: '' }, 120_000);
+    const result = await dagrun(
+      ['run', file, '--param', 'who=e2e'],
+      { DAGRUN_DATA_DIR: dataDir, DATABASE_URL: '' },
+      120_000,
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/hello v1 \(embedded Postgres\) · run [0-9a-f-]{36}/);
     expect(result.stdout).toMatch(/✔ greet\s+succeeded/);
@@ -65,7 +69,11 @@ tasks:
   - { id: never, type: shell, command: "true", dependencies: [broken] }
 `,
     );
-    const result = await dagrun(['run', file], { DATABASE_URL: db.url, DAGRUN_DATA_DIR: join(dir, '.dagrun') }, 60_000);
+    const result = await dagrun(
+      ['run', file],
+      { DATABASE_URL: db.url, DAGRUN_DATA_DIR: join(dir, '.dagrun') },
+      60_000,
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/dead-letter queue \(1\):\n {2}broken · attempt 2 · exit_code: .*7/);
     expect(result.stdout).toContain('│ disk on fire');
@@ -102,7 +110,8 @@ describe('dagrun standalone', () => {
     await client.connect();
     try {
       const started = async () =>
-        (await client.query('SELECT 1 FROM events WHERE stream_name = $1', [`attempt-${runId}-nap-1`])).rowCount ?? 0;
+        (await client.query('SELECT 1 FROM events WHERE stream_name = $1', [`attempt-${runId}-nap-1`]))
+          .rowCount ?? 0;
       for (let i = 0; i < 200 && (await started()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await started()).toBe(1);
 
@@ -112,10 +121,13 @@ describe('dagrun standalone', () => {
       const second = spawnDagrun(['standalone', '--dags', dags, '--rescan', '0'], env);
       await waitForLine(second, /dagrun standalone: database/);
       const types = async () =>
-        (await client.query('SELECT type FROM events WHERE stream_name = $1 ORDER BY global_seq', [`run-${runId}`])).rows.map(
-          (r) => r.type,
-        );
-      for (let i = 0; i < 400 && !(await types()).includes('RunSucceeded'); i++) await new Promise((r) => setTimeout(r, 50));
+        (
+          await client.query('SELECT type FROM events WHERE stream_name = $1 ORDER BY global_seq', [
+            `run-${runId}`,
+          ])
+        ).rows.map((r) => r.type);
+      for (let i = 0; i < 400 && !(await types()).includes('RunSucceeded'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await types()).toEqual([
         'RunRequested',
         'TaskQueued',
@@ -124,10 +136,14 @@ describe('dagrun standalone', () => {
         'TaskQueued',
         'RunSucceeded',
       ]);
-      const abandoned = await client.query('SELECT data FROM events WHERE stream_name = $1 ORDER BY global_seq', [
-        `attempt-${runId}-nap-1`,
+      const abandoned = await client.query(
+        'SELECT data FROM events WHERE stream_name = $1 ORDER BY global_seq',
+        [`attempt-${runId}-nap-1`],
+      );
+      expect(abandoned.rows.map((r) => r.data.failure?.kind ?? 'started')).toEqual([
+        'started',
+        'worker_lost',
       ]);
-      expect(abandoned.rows.map((r) => r.data.failure?.kind ?? 'started')).toEqual(['started', 'worker_lost']);
 
       second.kill('SIGTERM');
       expect(await exited(second)).toBe(0);

@@ -11,7 +11,11 @@ export interface CliResult {
 }
 
 /** Runs `dagrun ...args` to completion. */
-export function dagrun(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliResult> {
+export function dagrun(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawnDagrun(args, env);
     let stdout = '';
@@ -42,11 +46,18 @@ export function spawnDagrun(args: string[], env: Record<string, string | undefin
 }
 
 /** Resolves with the first stdout line matching `pattern` (rejects if the process exits first). */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 60_000,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     let errors = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern}:\n${buffer}\n${errors}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${pattern}:\n${buffer}\n${errors}`)),
+      timeoutMs,
+    );
     child.stderr?.on('data', (c: Buffer) => {
       errors = (errors + c.toString()).slice(-4000);
     });

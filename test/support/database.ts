@@ -2,8 +2,9 @@
  * A database of its own for a test file, cloned from the migrated template (fast: no migrations
  * per file) and dropped when the file is done.
  */
-import { afterAll, inject } from 'vitest';
+
 import pg from 'pg';
+import { afterAll, inject } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
 import { urlFor } from './postgres-server.js';
 

@@ -12,13 +12,17 @@ export function deciderSpec<S, C, E extends { type: string; data: unknown }>(dec
         when(command: C) {
           const run = () => decider.decide(command, fold(decider, events));
           return {
+            // biome-ignore lint/suspicious/noThenProperty: given/when/then is the point of this helper
             then(expected: readonly E[]) {
               expect(run()).toEqual(expected);
             },
             thenNothing() {
               expect(run()).toEqual([]);
             },
-            thenThrows(errorClass: abstract new (...args: never[]) => Error, fields: Record<string, unknown> = {}) {
+            thenThrows(
+              errorClass: abstract new (...args: never[]) => Error,
+              fields: Record<string, unknown> = {},
+            ) {
               let thrown: unknown;
               try {
                 run();

@@ -1,7 +1,7 @@
 /** Test helpers around a real engine on a test database. */
 import { tmpdir } from 'node:os';
+import { type Engine, type EngineOptions, startEngine } from '../../src/cli/engine.js';
 import { registerDag, requestRun } from '../../src/commands/index.js';
-import { startEngine, type Engine, type EngineOptions } from '../../src/cli/engine.js';
 import { parseDagOrThrow } from '../../src/dag/index.js';
 import { PostgresEventStore } from '../../src/events/postgres/index.js';
 import { streams } from '../../src/events/schemas/index.js';
@@ -36,7 +36,11 @@ export async function testEngine(
 const meta = { correlationId: 'test', actor: 'test' };
 
 /** Registers a YAML DAG and requests a run of it; returns the run id. */
-export async function startRun(store: EventStore, yaml: string, params: Record<string, unknown> = {}): Promise<string> {
+export async function startRun(
+  store: EventStore,
+  yaml: string,
+  params: Record<string, unknown> = {},
+): Promise<string> {
   const dag = parseDagOrThrow(yaml);
   await registerDag({ store, metadata: meta }, dag);
   return (await requestRun({ store, metadata: meta }, { dagId: dag.name, params })).runId;
@@ -45,13 +49,19 @@ export async function startRun(store: EventStore, yaml: string, params: Record<s
 const FINAL = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled']);
 
 /** Waits until the run stream records a final event; returns the whole stream. */
-export async function waitForRunEnd(store: EventStore, runId: string, timeoutMs = 20_000): Promise<RecordedEvent[]> {
+export async function waitForRunEnd(
+  store: EventStore,
+  runId: string,
+  timeoutMs = 20_000,
+): Promise<RecordedEvent[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const events = await store.readStream(streams.run(runId));
     if (events.some((e) => FINAL.has(e.type))) return events;
     if (Date.now() > deadline) {
-      throw new Error(`run ${runId} did not finish in ${timeoutMs} ms: ${events.map((e) => e.type).join(', ')}`);
+      throw new Error(
+        `run ${runId} did not finish in ${timeoutMs} ms: ${events.map((e) => e.type).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 25));
   }

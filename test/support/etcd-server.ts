@@ -70,7 +70,9 @@ export async function startEtcd(binary = 'etcd'): Promise<EtcdServer> {
   });
   if (spawned) {
     await rm(dataDir, { recursive: true, force: true });
-    throw new Error((spawned as NodeJS.ErrnoException).code === 'ENOENT' ? ETCD_INSTALL_HINT : spawned.message);
+    throw new Error(
+      (spawned as NodeJS.ErrnoException).code === 'ENOENT' ? ETCD_INSTALL_HINT : spawned.message,
+    );
   }
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

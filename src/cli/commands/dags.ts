@@ -1,7 +1,7 @@
 /** `dagrun dags register|pause|resume`. */
 import type { Command } from 'commander';
-import type { NormalizedDag } from '../../dag/index.js';
 import { pauseDag, registerDag, resumeDag } from '../../commands/index.js';
+import type { NormalizedDag } from '../../dag/index.js';
 import { commandMetadata, type GlobalOptions, runAction } from '../context.js';
 import { readDagFileOrThrow } from '../dag-files.js';
 import { withStore } from '../runtime.js';
@@ -20,7 +20,11 @@ export function registerDagCommands(program: Command): void {
         await withStore(ctx.config, async (store) => {
           for (const spec of specs) {
             const result = await registerDag({ store, metadata: commandMetadata(ctx) }, spec);
-            ctx.log.info('dag registered', { dagId: result.dagId, version: result.version, changed: result.changed });
+            ctx.log.info('dag registered', {
+              dagId: result.dagId,
+              version: result.version,
+              changed: result.changed,
+            });
             ctx.out(`${result.dagId}: version ${result.version}${result.changed ? '' : ' (unchanged)'}`);
           }
         });
@@ -49,7 +53,9 @@ export function registerDagCommands(program: Command): void {
     .argument('<dagId>')
     .action(async (dagId: string, _options: unknown, command: Command) => {
       await runAction(command.optsWithGlobals<GlobalOptions>(), async (ctx) => {
-        const result = await withStore(ctx.config, (store) => resumeDag({ store, metadata: commandMetadata(ctx) }, dagId));
+        const result = await withStore(ctx.config, (store) =>
+          resumeDag({ store, metadata: commandMetadata(ctx) }, dagId),
+        );
         ctx.out(`${dagId}: ${result.status}${result.changed ? '' : ' (already)'}`);
         return 0;
       });

@@ -19,7 +19,9 @@ export function registerDlqCommands(program: Command): void {
       .argument('<taskId>')
       .action(async (runId: string, taskId: string, _options: unknown, command: Command) => {
         await runAction(command.optsWithGlobals<GlobalOptions>(), async (ctx) => {
-          await withStore(ctx.config, (store) => handler({ store, metadata: commandMetadata(ctx) }, runId, taskId));
+          await withStore(ctx.config, (store) =>
+            handler({ store, metadata: commandMetadata(ctx) }, runId, taskId),
+          );
           ctx.out(`${runId} ${taskId}: ${name === 'retry' ? 'requeued' : 'discarded'}`);
           return 0;
         });
@@ -37,7 +39,11 @@ export function registerDlqCommands(program: Command): void {
         const attempt = Number(options.attempt);
         if (!Number.isInteger(attempt) || attempt < 1) {
           throw new ValidationError('invalid --attempt', [
-            { path: 'attempt', kind: 'invalid_value', message: `--attempt ${options.attempt}: expected 1, 2, …` },
+            {
+              path: 'attempt',
+              kind: 'invalid_value',
+              message: `--attempt ${options.attempt}: expected 1, 2, …`,
+            },
           ]);
         }
         const runtime = await openRuntime(ctx.config);

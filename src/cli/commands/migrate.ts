@@ -1,7 +1,7 @@
 /** `dagrun migrate`: apply the schema; idempotent, and safe to run twice at once. */
 import type { Command } from 'commander';
-import { createPool } from '../../db/pool.js';
 import { migrate } from '../../db/migrate.js';
+import { createPool } from '../../db/pool.js';
 import { type GlobalOptions, runAction } from '../context.js';
 import { requireDatabaseUrl } from '../runtime.js';
 
@@ -14,7 +14,10 @@ export function registerMigrateCommand(program: Command): void {
         const pool = createPool(requireDatabaseUrl(config), { max: 1, applicationName: 'dagrun-migrate' });
         try {
           const report = await migrate(pool);
-          log.info('migrations done', { applied: report.applied, alreadyApplied: report.alreadyApplied.length });
+          log.info('migrations done', {
+            applied: report.applied,
+            alreadyApplied: report.alreadyApplied.length,
+          });
           out(
             report.applied.length === 0
               ? `schema up to date (${report.alreadyApplied.length} migrations)`

@@ -11,18 +11,20 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerDag } from '../../commands/index.js';
 import { PostgresEventStore } from '../../events/postgres/index.js';
-import { withSchemaValidation } from '../../events/validating-store.js';
 import type { EventStore } from '../../events/types.js';
+import { withSchemaValidation } from '../../events/validating-store.js';
 import { type CliContext, commandMetadata, type GlobalOptions, runAction } from '../context.js';
-import { openLocalDatabase } from '../database.js';
 import { readDagFile } from '../dag-files.js';
+import { openLocalDatabase } from '../database.js';
 import { startEngine } from '../engine.js';
 import { formatIssue } from '../format.js';
 
 export function registerStandaloneCommand(program: Command): void {
   program
     .command('standalone')
-    .description('run the engine as a service: embedded Postgres (unless DATABASE_URL), scheduler and workers')
+    .description(
+      'run the engine as a service: embedded Postgres (unless DATABASE_URL), scheduler and workers',
+    )
     .option('--dags <dir>', 'folder of DAG files to register (and re-register when they change)', 'dags')
     .option('--rescan <ms>', 'how often to look for changed DAG files (0: only at start)', '5000')
     .action(async (options: { dags: string; rescan: string }, command: Command) => {
@@ -41,7 +43,10 @@ export function registerStandaloneCommand(program: Command): void {
           pythonInterpreter: ctx.config.workers.python,
           inheritedEnv: ctx.config.workers.inheritedEnv,
         });
-        ctx.log.info('standalone started', { database: db.embedded ? 'embedded' : 'external', dags: dagsDir });
+        ctx.log.info('standalone started', {
+          database: db.embedded ? 'embedded' : 'external',
+          dags: dagsDir,
+        });
         ctx.out(`dagrun standalone: database ${redact(db.url)}; DAGs from ${dagsDir}`);
         await registerFolder(ctx, store, dagsDir);
         const rescanMs = Number(options.rescan);
@@ -86,7 +91,8 @@ async function registerFolder(ctx: CliContext, store: EventStore, dir: string): 
       continue;
     }
     const registered = await registerDag({ store, metadata: commandMetadata(ctx) }, result.dag);
-    if (registered.changed) ctx.log.info('dag registered', { file, dagId: registered.dagId, version: registered.version });
+    if (registered.changed)
+      ctx.log.info('dag registered', { file, dagId: registered.dagId, version: registered.version });
     registeredHashes.set(file, 'ok');
   }
 }

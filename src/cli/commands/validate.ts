@@ -1,13 +1,15 @@
 /** `dagrun validate FILE...`: check DAG files without touching any store. */
 import type { Command } from 'commander';
-import { formatIssue } from '../format.js';
 import { EXIT_PROBLEM, type GlobalOptions, runAction } from '../context.js';
 import { readDagFile } from '../dag-files.js';
+import { formatIssue } from '../format.js';
 
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
-    .description('validate DAG files; print every error with its line:column (or, with --json, the normalized graph)')
+    .description(
+      'validate DAG files; print every error with its line:column (or, with --json, the normalized graph)',
+    )
     .argument('<files...>', 'YAML DAG files')
     .option('--json', 'print the errors or the normalized graph as JSON')
     .action(async (files: string[], options: { json?: boolean }, command: Command) => {

@@ -49,7 +49,10 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
   const { term } = ctx;
 
   for (const stray of state.strays.values()) {
-    abandon.push({ ...stray, failure: { kind: 'cancelled', message: 'the run no longer expects this attempt' } });
+    abandon.push({
+      ...stray,
+      failure: { kind: 'cancelled', message: 'the run no longer expects this attempt' },
+    });
   }
   if (state.dagId === undefined || isRunFinished(state.status)) return { events, abandon, wakeAt };
 
@@ -59,7 +62,11 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
       const t = state.tasks.get(id) as TaskState;
       if (t.undecidedFailure) continue;
       live++;
-      abandon.push({ taskId: id, attempt: t.attempt, failure: { kind: 'cancelled', message: 'run cancelled' } });
+      abandon.push({
+        taskId: id,
+        attempt: t.attempt,
+        failure: { kind: 'cancelled', message: 'run cancelled' },
+      });
     }
     if (live === 0) events.push({ type: 'RunCancelled', data: { term, finishedAt: at } });
     return { events, abandon, wakeAt };
@@ -76,7 +83,10 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
         abandon.push({
           taskId: id,
           attempt: t.attempt,
-          failure: { kind: 'timeout', message: `no outcome ${t.plan.timeoutMs} ms after the attempt started` },
+          failure: {
+            kind: 'timeout',
+            message: `no outcome ${t.plan.timeoutMs} ms after the attempt started`,
+          },
         });
       } else {
         wake(deadline);
@@ -86,7 +96,10 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
 
   let budget = ctx.budget;
   const queue = (t: TaskState) => {
-    events.push({ type: 'TaskQueued', data: { taskId: t.plan.id, attempt: t.attempt + 1, term, queuedAt: at } });
+    events.push({
+      type: 'TaskQueued',
+      data: { taskId: t.plan.id, attempt: t.attempt + 1, term, queuedAt: at },
+    });
     budget--;
   };
   for (const id of state.retryWaiting) {
@@ -102,7 +115,10 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
         if (budget > 0) queue(t);
         break;
       case 'skip':
-        events.push({ type: 'TaskSkipped', data: { taskId: id, term, reason: `trigger rule ${t.plan.triggerRule}` } });
+        events.push({
+          type: 'TaskSkipped',
+          data: { taskId: id, term, reason: `trigger rule ${t.plan.triggerRule}` },
+        });
         break;
       case 'upstream_failed':
         events.push({ type: 'TaskUpstreamFailed', data: { taskId: id, term } });
@@ -118,8 +134,11 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
     state.terminalCount === state.tasks.size &&
     state.running.size === 0
   ) {
-    const deadLettered = [...state.tasks.values()].filter((t) => t.status === 'dead_lettered').map((t) => t.plan.id);
-    const failed = deadLettered.length > 0 || [...state.tasks.values()].some((t) => t.status === 'upstream_failed');
+    const deadLettered = [...state.tasks.values()]
+      .filter((t) => t.status === 'dead_lettered')
+      .map((t) => t.plan.id);
+    const failed =
+      deadLettered.length > 0 || [...state.tasks.values()].some((t) => t.status === 'upstream_failed');
     events.push(
       failed
         ? { type: 'RunFailed', data: { term, finishedAt: at, deadLettered } }
@@ -129,7 +148,13 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
   return { events, abandon, wakeAt };
 }
 
-function decideFailure(state: RunState, t: TaskState, failure: Failure, ctx: DecideContext, at: string): RunEvent {
+function decideFailure(
+  state: RunState,
+  t: TaskState,
+  failure: Failure,
+  ctx: DecideContext,
+  at: string,
+): RunEvent {
   const { taskId, attempt } = { taskId: t.plan.id, attempt: t.attempt };
   const policy = t.plan.retry;
   if (attempt < policy.maxAttempts && isRetryable(policy, failure)) {

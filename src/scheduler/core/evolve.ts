@@ -12,8 +12,8 @@ import type { Failure } from '../../events/schemas/metadata.js';
 import {
   isRunFinished,
   isTerminal,
-  refreshCandidate,
   type RunState,
+  refreshCandidate,
   setStatus,
   type TaskState,
 } from './state.js';
@@ -61,9 +61,11 @@ function evolveRun(state: RunState, event: RunEvent): void {
       return;
     }
     case 'TaskSkipped':
-      return settle(state, event.data.taskId, 'skipped');
+      settle(state, event.data.taskId, 'skipped');
+      return;
     case 'TaskUpstreamFailed':
-      return settle(state, event.data.taskId, 'upstream_failed');
+      settle(state, event.data.taskId, 'upstream_failed');
+      return;
     case 'TaskRetryScheduled': {
       const t = task(state, event.data.taskId);
       if (!t) return;
@@ -83,7 +85,8 @@ function evolveRun(state: RunState, event: RunEvent): void {
       return;
     }
     case 'TaskRequeued':
-      return requeue(state, event.data.taskId);
+      requeue(state, event.data.taskId);
+      return;
     case 'DeadLetterDiscarded': {
       const t = task(state, event.data.taskId);
       if (t) t.openDeadLetter = false;
@@ -102,10 +105,8 @@ function evolveRun(state: RunState, event: RunEvent): void {
       state.status = 'cancelled';
       for (const t of state.tasks.values()) if (!isTerminal(t.status)) setStatus(state, t, 'cancelled');
       return;
-    default: {
-      const never: never = event;
-      return never;
-    }
+    default:
+      assertNever(event);
   }
 }
 
@@ -120,7 +121,7 @@ function settle(state: RunState, taskId: string, status: 'skipped' | 'upstream_f
  */
 function requeue(state: RunState, taskId: string): void {
   const t = task(state, taskId);
-  if (!t || t.status !== 'dead_lettered') return;
+  if (t?.status !== 'dead_lettered') return;
   t.openDeadLetter = false;
   t.forced = true;
   setStatus(state, t, 'pending');
@@ -128,7 +129,7 @@ function requeue(state: RunState, taskId: string): void {
   const seen = new Set(queue);
   while (queue.length > 0) {
     const down = task(state, queue.pop() as string);
-    if (!down || down.status !== 'upstream_failed') continue;
+    if (down?.status !== 'upstream_failed') continue;
     setStatus(state, down, 'pending');
     for (const next of down.plan.downstream) {
       if (!seen.has(next)) {
@@ -172,14 +173,16 @@ function evolveAttempt(state: RunState, event: AttemptEvent): void {
       if (state.strays.delete(strayKey(taskId, attempt))) return;
       if (current && t.status === 'running' && !t.undecidedFailure) recordFailure(t, event.data.failure);
       return;
-    default: {
-      const never: never = event;
-      return never;
-    }
+    default:
+      assertNever(event);
   }
 }
 
 function recordFailure(t: TaskState, failure: Failure): void {
   t.undecidedFailure = failure;
   t.lastFailure = failure;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected event ${JSON.stringify(value)}`);
 }

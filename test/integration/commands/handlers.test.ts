@@ -1,12 +1,6 @@
 /** Command handlers against a real Postgres event store: appends, conflicts, idempotency. */
 import { describe, expect, it } from 'vitest';
-import {
-  cancelRun,
-  pauseDag,
-  registerDag,
-  requestRun,
-  resumeDag,
-} from '../../../src/commands/index.js';
+import { cancelRun, pauseDag, registerDag, requestRun, resumeDag } from '../../../src/commands/index.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
 import { ConflictError, ValidationError } from '../../../src/errors.js';
 import { streams } from '../../../src/events/schemas/index.js';
@@ -31,13 +25,23 @@ describe('command handlers', () => {
     expect(await registerDag(ctx, dag('true'))).toEqual({ dagId: 'nightly', version: 1, changed: false });
     expect(await registerDag(ctx, dag('false'))).toEqual({ dagId: 'nightly', version: 2, changed: true });
     const events = await store.readStream(streams.dag('nightly'));
-    expect(events.map((e) => e.type)).toEqual(['DagRegistered', 'DagVersionPublished', 'DagVersionPublished']);
-    expect(events[0]?.metadata).toMatchObject({ correlationId: 'corr-1', causationId: 'corr-1', actor: 'test' });
+    expect(events.map((e) => e.type)).toEqual([
+      'DagRegistered',
+      'DagVersionPublished',
+      'DagVersionPublished',
+    ]);
+    expect(events[0]?.metadata).toMatchObject({
+      correlationId: 'corr-1',
+      causationId: 'corr-1',
+      actor: 'test',
+    });
   });
 
   it('gives concurrent requests with one idempotency key one run', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => requestRun(ctx, { dagId: 'nightly', params: { day: 'mon' }, idempotencyKey: 'k1' })),
+      Array.from({ length: 8 }, () =>
+        requestRun(ctx, { dagId: 'nightly', params: { day: 'mon' }, idempotencyKey: 'k1' }),
+      ),
     );
     expect(new Set(results.map((r) => r.runId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -50,7 +54,9 @@ describe('command handlers', () => {
 
   it('changes nothing when params are invalid', async () => {
     const before = (await store.readAll()).length;
-    await expect(requestRun(ctx, { dagId: 'nightly', params: { dya: 'x' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(requestRun(ctx, { dagId: 'nightly', params: { dya: 'x' } })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect((await store.readAll()).length).toBe(before);
   });
 

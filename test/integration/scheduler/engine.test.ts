@@ -5,8 +5,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRun } from '../../../src/commands/index.js';
 import type { Engine } from '../../../src/cli/engine.js';
+import { cancelRun } from '../../../src/commands/index.js';
 import { createTestDatabase } from '../../support/database.js';
 import { attemptEvents, startRun, testEngine, testStore, waitForRunEnd } from '../../support/engine.js';
 
@@ -58,10 +58,10 @@ tasks:
   - id: load
     type: http
     method: POST
-    url: "${'$'}{BASE}/ingest/{{ tasks.transform.output.rows }}"
+    url: "BASE/ingest/{{ tasks.transform.output.rows }}"
     body: { rows: "{{ tasks.transform.output.rows }}", who: "{{ tasks.extract.output.who }}" }
     dependencies: [extract, transform]
-`.replace('${BASE}', base),
+`.replace('BASE', base),
       { who: "it's me" },
     );
     const events = await waitForRunEnd(store, runId);
@@ -71,7 +71,7 @@ tasks:
     expect(JSON.parse(received.at(-1)?.body ?? '')).toEqual({ rows: '6', who: "it's me" });
     const load = await attemptEvents(store, runId, 'load');
     expect(load.map((e) => e.type)).toEqual(['AttemptStarted', 'AttemptSucceeded']);
-    expect((load[1]?.data as { output: unknown }).output).toEqual({ stored: received.at(-1)?.body.length });
+    expect(load[1]?.data).toMatchObject({ output: { stored: received.at(-1)?.body.length } });
   });
 
   it('retries a failing task, dead-letters it when attempts run out, and fails the run', async () => {
@@ -122,7 +122,12 @@ tasks:
 `,
     );
     const events = await waitForRunEnd(store, runId);
-    expect(events.map((e) => e.type)).toEqual(['RunRequested', 'TaskQueued', 'TaskDeadLettered', 'RunFailed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'RunRequested',
+      'TaskQueued',
+      'TaskDeadLettered',
+      'RunFailed',
+    ]);
   });
 
   it('cancels a run: the running attempt is abandoned and its process killed', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DagCommand, dagDecider, type DagState } from '../../../src/commands/dag-decider.js';
+import { type DagCommand, type DagState, dagDecider } from '../../../src/commands/dag-decider.js';
 import { specHash } from '../../../src/commands/index.js';
 import { runCommandDecider } from '../../../src/commands/run-decider.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
@@ -28,7 +28,13 @@ const registered: DagEvent[] = [
   { type: 'DagRegistered', data: { dagId: 'etl', registeredAt: NOW } },
   { type: 'DagVersionPublished', data: { dagId: 'etl', version: 1, specHash: hash, spec, publishedAt: NOW } },
 ];
-const register = (s = spec): DagCommand => ({ type: 'RegisterDag', dagId: 'etl', spec: s, specHash: specHash(s), now: NOW });
+const register = (s = spec): DagCommand => ({
+  type: 'RegisterDag',
+  dagId: 'etl',
+  spec: s,
+  specHash: specHash(s),
+  now: NOW,
+});
 
 describe('RegisterDag', () => {
   const dag = deciderSpec(dagDecider);
@@ -64,9 +70,15 @@ describe('PauseDag and ResumeDag', () => {
   const dag = deciderSpec(dagDecider);
   const paused: DagEvent = { type: 'DagPaused', data: { dagId: 'etl', pausedAt: NOW, reason: 'upgrade' } };
   it('pauses an active DAG', () =>
-    dag.given(registered).when({ type: 'PauseDag', dagId: 'etl', reason: 'upgrade', now: NOW }).then([paused]));
+    dag
+      .given(registered)
+      .when({ type: 'PauseDag', dagId: 'etl', reason: 'upgrade', now: NOW })
+      .then([paused]));
   it('is a no-op to pause a paused DAG', () =>
-    dag.given([...registered, paused]).when({ type: 'PauseDag', dagId: 'etl', now: NOW }).thenNothing());
+    dag
+      .given([...registered, paused])
+      .when({ type: 'PauseDag', dagId: 'etl', now: NOW })
+      .thenNothing());
   it('resumes a paused DAG', () =>
     dag
       .given([...registered, paused])
@@ -75,10 +87,14 @@ describe('PauseDag and ResumeDag', () => {
   it('is a no-op to resume an active DAG', () =>
     dag.given(registered).when({ type: 'ResumeDag', dagId: 'etl', now: NOW }).thenNothing());
   it('refuses an unknown DAG', () =>
-    dag.given([]).when({ type: 'PauseDag', dagId: 'etl', now: NOW }).thenThrows(NotFoundError, { code: 'not_found' }));
+    dag
+      .given([])
+      .when({ type: 'PauseDag', dagId: 'etl', now: NOW })
+      .thenThrows(NotFoundError, { code: 'not_found' }));
 });
 
-const dagState = (events: DagEvent[]): DagState => events.reduce(dagDecider.evolve, dagDecider.initialState());
+const dagState = (events: DagEvent[]): DagState =>
+  events.reduce(dagDecider.evolve, dagDecider.initialState());
 
 describe('RequestRun', () => {
   const run = deciderSpec(runCommandDecider);
@@ -119,7 +135,10 @@ describe('RequestRun', () => {
   });
 
   it('returns the same run for the same idempotency key and params', () =>
-    run.given([requested]).when(request({ date: '2026-01-01', limit: 5 }, dagState(registered), 'k')).thenNothing());
+    run
+      .given([requested])
+      .when(request({ date: '2026-01-01', limit: 5 }, dagState(registered), 'k'))
+      .thenNothing());
 
   it('refuses the same idempotency key with other params', () =>
     run
@@ -129,8 +148,14 @@ describe('RequestRun', () => {
 
   it('refuses a paused DAG and an unknown one', () => {
     const paused = dagState([...registered, { type: 'DagPaused', data: { dagId: 'etl', pausedAt: NOW } }]);
-    run.given([]).when(request({ date: 'x' }, paused)).thenThrows(ConflictError, { code: 'dag_paused' });
-    run.given([]).when(request({}, dagState([]))).thenThrows(NotFoundError);
+    run
+      .given([])
+      .when(request({ date: 'x' }, paused))
+      .thenThrows(ConflictError, { code: 'dag_paused' });
+    run
+      .given([])
+      .when(request({}, dagState([])))
+      .thenThrows(NotFoundError);
   });
 });
 
@@ -159,7 +184,10 @@ describe('CancelRun and the dead-letter queue', () => {
   });
 
   it('refuses to cancel a finished or unknown run', () => {
-    run.given(dead).when({ type: 'CancelRun', runId: 'r1', now: NOW }).thenThrows(ConflictError, { code: 'run_finished' });
+    run
+      .given(dead)
+      .when({ type: 'CancelRun', runId: 'r1', now: NOW })
+      .thenThrows(ConflictError, { code: 'run_finished' });
     run.given([]).when({ type: 'CancelRun', runId: 'r1', now: NOW }).thenThrows(NotFoundError);
   });
 

@@ -33,7 +33,13 @@ describe('loadConfig', () => {
   });
 
   it('passes PATH, HOME and the named variables on to tasks, nothing else', () => {
-    const config = loadConfig({ PATH: '/bin', HOME: '/h', SECRET: 's', TZ: 'UTC', DAGRUN_TASK_ENV: 'TZ, LANG' });
+    const config = loadConfig({
+      PATH: '/bin',
+      HOME: '/h',
+      SECRET: 's',
+      TZ: 'UTC',
+      DAGRUN_TASK_ENV: 'TZ, LANG',
+    });
     expect(config.workers.inheritedEnv).toEqual({ PATH: '/bin', HOME: '/h', TZ: 'UTC' });
   });
 
@@ -64,7 +70,9 @@ describe('loadConfig', () => {
 
   it('requires ESDB_URL when the EventStoreDB adapter is chosen', () => {
     expect(() => loadConfig({ DAGRUN_EVENT_STORE: 'eventstoredb' })).toThrow(/ESDB_URL: required/);
-    expect(loadConfig({ DAGRUN_EVENT_STORE: 'eventstoredb', ESDB_URL: 'esdb://localhost:2113' }).eventStore).toEqual({
+    expect(
+      loadConfig({ DAGRUN_EVENT_STORE: 'eventstoredb', ESDB_URL: 'esdb://localhost:2113' }).eventStore,
+    ).toEqual({
       kind: 'eventstoredb',
       url: 'esdb://localhost:2113',
     });

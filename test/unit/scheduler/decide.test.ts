@@ -72,7 +72,9 @@ describe('run state machine: scheduling', () => {
 
   it('succeeds the run once every task succeeded', () => {
     const state = given(chain, [requested(), ...ran('a'), ...ran('b'), ...ran('c')]);
-    expect(decide(state, ctx()).events).toEqual([{ type: 'RunSucceeded', data: { term: 1, finishedAt: iso(T0) } }]);
+    expect(decide(state, ctx()).events).toEqual([
+      { type: 'RunSucceeded', data: { term: 1, finishedAt: iso(T0) } },
+    ]);
   });
 
   it('ignores a run event it has already folded (a leader sees its own decisions twice)', () => {
@@ -86,7 +88,11 @@ describe('run state machine: scheduling', () => {
 
   it('records the highest term seen in the run stream', () => {
     const state = given(chain, [requested()]);
-    evolve(state, { type: 'TaskQueued', data: { taskId: 'a', attempt: 1, term: 9, queuedAt: iso(T0) }, revision: 1 });
+    evolve(state, {
+      type: 'TaskQueued',
+      data: { taskId: 'a', attempt: 1, term: 9, queuedAt: iso(T0) },
+      revision: 1,
+    });
     expect(state.term).toBe(9);
   });
 });
@@ -115,7 +121,11 @@ describe('run state machine: failures', () => {
   });
 
   it('dead-letters when attempts run out, fails the downstream, and fails the run', () => {
-    const p = plan({ id: 'a', retry: { maxAttempts: 2 } }, { id: 'b', deps: ['a'] }, { id: 'c', deps: ['b'] });
+    const p = plan(
+      { id: 'a', retry: { maxAttempts: 2 } },
+      { id: 'b', deps: ['a'] },
+      { id: 'c', deps: ['b'] },
+    );
     const state = given(p, [
       requested(),
       queued('a'),
@@ -186,7 +196,11 @@ describe('run state machine: failures', () => {
   });
 
   it('skips a task whose trigger rule cannot hold, and skips its all_success downstream', () => {
-    const p = plan({ id: 'a' }, { id: 'alert', deps: ['a'], rule: 'one_failed' }, { id: 'page', deps: ['alert'] });
+    const p = plan(
+      { id: 'a' },
+      { id: 'alert', deps: ['a'], rule: 'one_failed' },
+      { id: 'page', deps: ['alert'] },
+    );
     const state = given(p, [requested(), ...ran('a')]);
     expect(decideUntilStable(state, ctx()).events.map((e) => e.type)).toEqual([
       'TaskSkipped',
@@ -200,7 +214,11 @@ describe('run state machine: failures', () => {
     const state = given(plan({ id: 'a', timeoutMs: 10_000 }), [requested(), queued('a'), started('a')]);
     expect(decide(state, ctx({ now: T0 + 14_999 })).wakeAt).toBe(T0 + 15_000);
     expect(decide(state, ctx({ now: T0 + 15_000 })).abandon).toEqual([
-      { taskId: 'a', attempt: 1, failure: { kind: 'timeout', message: 'no outcome 10000 ms after the attempt started' } },
+      {
+        taskId: 'a',
+        attempt: 1,
+        failure: { kind: 'timeout', message: 'no outcome 10000 ms after the attempt started' },
+      },
     ]);
   });
 
@@ -239,7 +257,10 @@ describe('run state machine: dead-letter queue', () => {
       queued('a'),
       started('a'),
       failed('a', exit1),
-      { type: 'TaskDeadLettered', data: { taskId: 'a', attempt: 1, term: 1, failure: exit1, deadLetteredAt: iso(T0) } },
+      {
+        type: 'TaskDeadLettered',
+        data: { taskId: 'a', attempt: 1, term: 1, failure: exit1, deadLetteredAt: iso(T0) },
+      },
       { type: 'TaskUpstreamFailed', data: { taskId: 'b', term: 1 } },
       { type: 'TaskUpstreamFailed', data: { taskId: 'c', term: 1 } },
       { type: 'RunFailed', data: { term: 1, finishedAt: iso(T0), deadLettered: ['a'] } },
@@ -247,7 +268,11 @@ describe('run state machine: dead-letter queue', () => {
 
   it('retrying the item queues a new attempt, puts the downstream back to pending, reopens the run', () => {
     const state = failedRun();
-    evolve(state, { type: 'TaskRequeued', data: { taskId: 'a', requeuedAt: iso(T0) }, revision: state.revision + 1 });
+    evolve(state, {
+      type: 'TaskRequeued',
+      data: { taskId: 'a', requeuedAt: iso(T0) },
+      revision: state.revision + 1,
+    });
     expect(state.status).toBe('running');
     expect(statuses(state)).toEqual({ a: 'pending', b: 'pending', c: 'pending' });
     expect(state.tasks.get('a')?.openDeadLetter).toBe(false);
@@ -255,7 +280,10 @@ describe('run state machine: dead-letter queue', () => {
       { type: 'TaskQueued', data: { taskId: 'a', attempt: 2, term: 1, queuedAt: iso(T0) } },
     ]);
     for (const e of [...ran('a', 2), ...ran('b'), ...ran('c')]) {
-      evolve(state, 'runId' in e.data ? (e as AttemptEvent) : { ...(e as RunEvent), revision: state.revision + 1 });
+      evolve(
+        state,
+        'runId' in e.data ? (e as AttemptEvent) : { ...(e as RunEvent), revision: state.revision + 1 },
+      );
     }
     expect(decide(state, ctx()).events.map((e) => e.type)).toEqual(['RunSucceeded']);
   });
@@ -286,13 +314,28 @@ describe('run state machine: cancellation', () => {
     ]);
     const step = decide(state, ctx());
     expect(step.events).toEqual([]);
-    expect(step.abandon).toEqual([{ taskId: 'a', attempt: 1, failure: { kind: 'cancelled', message: 'run cancelled' } }]);
+    expect(step.abandon).toEqual([
+      { taskId: 'a', attempt: 1, failure: { kind: 'cancelled', message: 'run cancelled' } },
+    ]);
     evolve(state, {
       type: 'AttemptAbandoned',
-      data: { runId: RUN, taskId: 'a', attempt: 1, failure: step.abandon[0]!.failure, term: 1, abandonedAt: iso(T0) },
+      data: {
+        runId: RUN,
+        taskId: 'a',
+        attempt: 1,
+        failure: step.abandon[0]!.failure,
+        term: 1,
+        abandonedAt: iso(T0),
+      },
     });
-    expect(decide(state, ctx()).events).toEqual([{ type: 'RunCancelled', data: { term: 1, finishedAt: iso(T0) } }]);
-    evolve(state, { type: 'RunCancelled', data: { term: 1, finishedAt: iso(T0) }, revision: state.revision + 1 });
+    expect(decide(state, ctx()).events).toEqual([
+      { type: 'RunCancelled', data: { term: 1, finishedAt: iso(T0) } },
+    ]);
+    evolve(state, {
+      type: 'RunCancelled',
+      data: { term: 1, finishedAt: iso(T0) },
+      revision: state.revision + 1,
+    });
     expect(statuses(state)).toEqual({ a: 'cancelled', b: 'cancelled', c: 'cancelled' });
   });
 
@@ -305,7 +348,11 @@ describe('run state machine: cancellation', () => {
       started('a'),
     ]);
     expect(decide(state, ctx()).abandon).toEqual([
-      { taskId: 'a', attempt: 1, failure: { kind: 'cancelled', message: 'the run no longer expects this attempt' } },
+      {
+        taskId: 'a',
+        attempt: 1,
+        failure: { kind: 'cancelled', message: 'the run no longer expects this attempt' },
+      },
     ]);
     evolve(state, succeeded('a'));
     expect(decide(state, ctx()).abandon).toEqual([]);

@@ -3,7 +3,12 @@ import type { AttemptEvent, RunEvent } from '../../../src/events/schemas/index.j
 import type { Failure } from '../../../src/events/schemas/metadata.js';
 import { type DecideContext, decideUntilStable } from '../../../src/scheduler/core/decide.js';
 import { evolve, type SchedulerEvent } from '../../../src/scheduler/core/evolve.js';
-import { createPlan, type RetryPolicy, type RunPlan, type TriggerRule } from '../../../src/scheduler/core/plan.js';
+import {
+  createPlan,
+  type RetryPolicy,
+  type RunPlan,
+  type TriggerRule,
+} from '../../../src/scheduler/core/plan.js';
 import { initialRunState, type RunState } from '../../../src/scheduler/core/state.js';
 
 export const RUN = 'run-1';
@@ -52,7 +57,10 @@ export function given(runPlan: RunPlan, events: (RunEvent | AttemptEvent)[]): Ru
   let revision = -1;
   for (const event of events) {
     const isAttempt = event.type.startsWith('Attempt');
-    evolve(state, isAttempt ? (event as AttemptEvent) : ({ ...event, revision: ++revision } as SchedulerEvent));
+    evolve(
+      state,
+      isAttempt ? (event as AttemptEvent) : ({ ...event, revision: ++revision } as SchedulerEvent),
+    );
   }
   return state;
 }

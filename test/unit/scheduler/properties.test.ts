@@ -21,24 +21,26 @@ interface Scenario {
 
 const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 9 }).chain((n) =>
   fc.record({
-    tasks: fc.tuple(
-      ...Array.from({ length: n }, (_, i) =>
-        fc.record({
-          deps: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
-          rule: fc.constantFrom<TriggerRule>(...triggerRules),
-          maxAttempts: fc.integer({ min: 1, max: 3 }),
-        }),
+    tasks: fc
+      .tuple(
+        ...Array.from({ length: n }, (_, i) =>
+          fc.record({
+            deps: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
+            rule: fc.constantFrom<TriggerRule>(...triggerRules),
+            maxAttempts: fc.integer({ min: 1, max: 3 }),
+          }),
+        ),
+      )
+      .map((ts) =>
+        ts.map(
+          (t, i): TaskSketch => ({
+            id: `t${i}`,
+            deps: t.deps,
+            rule: t.rule,
+            retry: { maxAttempts: t.maxAttempts, initialDelayMs: 0, jitter: 'none' },
+          }),
+        ),
       ),
-    ).map((ts) =>
-      ts.map(
-        (t, i): TaskSketch => ({
-          id: `t${i}`,
-          deps: t.deps,
-          rule: t.rule,
-          retry: { maxAttempts: t.maxAttempts, initialDelayMs: 0, jitter: 'none' },
-        }),
-      ),
-    ),
     failures: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
   }),
 );

@@ -10,7 +10,9 @@ describe('retry delays', () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelayMs({ ...none, backoff: 'exponential' }, n, 0.5))).toEqual([
       1000, 2000, 4000, 8000, 10_000,
     ]);
-    expect([1, 2, 3].map((n) => retryDelayMs({ ...none, backoff: 'linear' }, n, 0.5))).toEqual([1000, 2000, 3000]);
+    expect([1, 2, 3].map((n) => retryDelayMs({ ...none, backoff: 'linear' }, n, 0.5))).toEqual([
+      1000, 2000, 3000,
+    ]);
     expect([1, 5].map((n) => retryDelayMs({ ...none, backoff: 'fixed' }, n, 0.5))).toEqual([1000, 1000]);
   });
 
