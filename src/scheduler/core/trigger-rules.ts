@@ -1,6 +1,8 @@
 /**
  * Trigger rules decide, from counts of upstream outcomes, whether a pending task runs, is
- * skipped, fails because of its upstream, or keeps waiting. Counts make each check O(1), so a
+ * skipped, fails because of its upstream, or keeps waiting. Counts only grow while a task
+ * waits, and every early verdict is the one the final counts would give too — so the outcome
+ * never depends on the order in which upstream tasks finish (a property test checks it). Counts make each check O(1), so a
  * fan-in of 1,000 tasks costs nothing per upstream completion (pg-boss's pending_dependencies idea).
  */
 import type { TriggerRule } from './plan.js';
@@ -20,9 +22,11 @@ export function evaluateTrigger(rule: TriggerRule, c: UpstreamCounts): TriggerVe
   const allDone = done === c.total;
   switch (rule) {
     case 'all_success':
+      // Failure wins over skip, so a skip waits for every upstream: deciding on the first skipped
+      // upstream would make the verdict depend on the order in which upstreams finish.
       if (c.failed > 0) return 'upstream_failed';
-      if (c.skipped > 0) return 'skip';
-      return allDone ? 'run' : 'wait';
+      if (!allDone) return 'wait';
+      return c.skipped > 0 ? 'skip' : 'run';
     case 'all_done':
       return allDone ? 'run' : 'wait';
     case 'all_failed':

@@ -108,7 +108,7 @@ describe('run state machine properties', () => {
         expect(shuffled.runStatus).toEqual(inOrder.runStatus);
         expect(['succeeded', 'failed']).toContain(inOrder.runStatus);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
@@ -117,7 +117,7 @@ describe('run state machine properties', () => {
       fc.property(scenario, fc.infiniteStream(fc.nat()), (s, choices) => {
         expect(play(s, (n) => (choices.next().value as number) % n).earlyStarts).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
@@ -131,7 +131,7 @@ describe('run state machine properties', () => {
           expect(attempts).toEqual(attempts.map((_, i) => i + 1));
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
