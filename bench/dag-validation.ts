@@ -68,6 +68,9 @@ export function generateDagYaml(
       case 'http':
         lines.push('    type: http', `    url: https://example.com/tasks/${i}`);
         break;
+      case 'noop':
+        lines.push('    type: noop');
+        break;
       default: {
         const unexpected: never = type;
         throw new Error(`no generator for task type ${String(unexpected)}`);

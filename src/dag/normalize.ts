@@ -147,6 +147,8 @@ function normalizeTask(task: TaskSpec, dag: DagSpec): NormalizedTask {
         body: (task.body ?? null) as NormalizedHttpTask['body'],
         expectedStatus: task.expectedStatus ?? TASK_DEFAULTS.expectedStatus.map((range) => ({ ...range })),
       };
+    case 'noop':
+      return { id, type: 'noop', description, dependencies, timeoutMs, retry, env, triggerRule, labels };
     default: {
       const unexpected: never = task;
       throw new TypeError(`unknown task type in ${JSON.stringify(unexpected)}`);

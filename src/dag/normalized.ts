@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** The kinds of work a task can do; each has an executor in src/workers. */
-export const TASK_TYPES = ['shell', 'python', 'http'] as const;
+export const TASK_TYPES = ['shell', 'python', 'http', 'noop'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** When a task may start, judged by the outcomes of its dependencies (Airflow's rules). */
@@ -153,10 +153,14 @@ export const normalizedHttpTaskSchema = z.strictObject({
 });
 
 /** Any normalized task, told apart by `type`. */
+/** Does nothing and succeeds; still claimed and reported by a worker like any task. */
+export const normalizedNoopTaskSchema = z.strictObject({ ...taskBase, type: z.literal('noop') });
+
 export const normalizedTaskSchema = z.discriminatedUnion('type', [
   normalizedShellTaskSchema,
   normalizedPythonTaskSchema,
   normalizedHttpTaskSchema,
+  normalizedNoopTaskSchema,
 ]);
 
 /** A declared run parameter: its type, default and whether a run must supply it. */
@@ -188,6 +192,7 @@ export type StatusRange = z.infer<typeof statusRangeSchema>;
 export type NormalizedShellTask = z.infer<typeof normalizedShellTaskSchema>;
 export type NormalizedPythonTask = z.infer<typeof normalizedPythonTaskSchema>;
 export type NormalizedHttpTask = z.infer<typeof normalizedHttpTaskSchema>;
+export type NormalizedNoopTask = z.infer<typeof normalizedNoopTaskSchema>;
 /** One task of a {@link NormalizedDag}; switch on `type`. */
 export type NormalizedTask = z.infer<typeof normalizedTaskSchema>;
 export type NormalizedParam = z.infer<typeof normalizedParamSchema>;

@@ -141,6 +141,8 @@ export const pythonTaskSchema = z.strictObject({
   ...pythonShape,
 });
 export const httpTaskSchema = z.strictObject({ ...commonTaskShape, type: z.literal('http'), ...httpShape });
+/** A task that does nothing on a worker and succeeds (Airflow's EmptyOperator): joins, markers, benchmarks. */
+export const noopTaskSchema = z.strictObject({ ...commonTaskShape, type: z.literal('noop') });
 
 /**
  * For a task whose `type` is missing or unknown: every field of every type, all optional, so
@@ -161,6 +163,7 @@ export const TASK_SCHEMAS = {
   shell: shellTaskSchema,
   python: pythonTaskSchema,
   http: httpTaskSchema,
+  noop: noopTaskSchema,
 } as const;
 
 /** A param is a mapping, or a bare scalar as shorthand for its default (`region: eu-west-1`). */
@@ -196,7 +199,8 @@ export type RetrySpec = z.output<typeof retrySchema>;
 export type ShellTaskSpec = z.output<typeof shellTaskSchema>;
 export type PythonTaskSpec = z.output<typeof pythonTaskSchema>;
 export type HttpTaskSpec = z.output<typeof httpTaskSchema>;
-export type TaskSpec = ShellTaskSpec | PythonTaskSpec | HttpTaskSpec;
+export type NoopTaskSpec = z.output<typeof noopTaskSchema>;
+export type TaskSpec = ShellTaskSpec | PythonTaskSpec | HttpTaskSpec | NoopTaskSpec;
 export type DagSpec = z.output<typeof dagSpecSchema>;
 
 /** The keys each kind of mapping accepts, for "did you mean" and "belongs to" hints. */
@@ -209,6 +213,7 @@ export const KNOWN_KEYS = {
     shell: Object.keys(shellTaskSchema.shape),
     python: Object.keys(pythonTaskSchema.shape),
     http: Object.keys(httpTaskSchema.shape),
+    noop: Object.keys(noopTaskSchema.shape),
   } satisfies Record<TaskType, string[]>,
   untypedTask: Object.keys(untypedTaskSchema.shape),
 } as const;

@@ -24,6 +24,8 @@ export function toExecutableTask(task: NormalizedTask): ExecutableTask {
         expectedStatus: task.expectedStatus,
         env: task.env,
       };
+    case 'noop':
+      return { type: 'noop' };
     default: {
       const never: never = task;
       throw new Error(`unknown task type ${JSON.stringify(never)}`);

@@ -157,7 +157,9 @@ export class Worker {
       throw error;
     }
     log.info('attempt started', { type: item.task.type });
-    const outputDir = await mkdtemp(join(tmpdir(), 'dagrun-attempt-'));
+    // Only processes write an output file; other task types need no scratch directory.
+    const needsDir = item.task.type === 'shell' || item.task.type === 'python';
+    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : tmpdir();
     let result: ExecutionResult;
     try {
       result = await this.options.executor.execute({
@@ -173,9 +175,12 @@ export class Worker {
         outputDir,
       });
     } finally {
-      await rm(outputDir, { recursive: true, force: true });
+      if (needsDir) await rm(outputDir, { recursive: true, force: true });
     }
-    await this.options.logs.save(ref, { stdout: result.stdout, stderr: result.stderr });
+    // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
+    if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
+      await this.options.logs.save(ref, { stdout: result.stdout, stderr: result.stderr });
+    }
     const finishedAt = new Date().toISOString();
     const common = {
       ...ref,

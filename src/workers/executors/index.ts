@@ -2,7 +2,7 @@
  * The executors, and one that routes a request to the right one by task type. The runtime
  * builds a `TaskTypeRouter` once at start-up from config and calls `execute` per attempt.
  */
-import type { CaptureLimits } from '../output/bounded-capture.js';
+import { type CaptureLimits, emptyCapture } from '../output/bounded-capture.js';
 import { HttpExecutor } from './http.js';
 import { PythonExecutor } from './python.js';
 import { ShellExecutor } from './shell.js';
@@ -52,6 +52,14 @@ export class TaskTypeRouter implements TaskExecutor {
         return this.python.execute({ ...request, task });
       case 'http':
         return this.http.execute({ ...request, task });
+      case 'noop':
+        return Promise.resolve({
+          status: 'succeeded',
+          output: null,
+          stdout: emptyCapture,
+          stderr: emptyCapture,
+          durationMs: 0,
+        });
       default:
         return assertNever(task);
     }

@@ -47,8 +47,13 @@ export interface HttpTask {
   readonly env?: Readonly<Record<string, string>> | undefined;
 }
 
+/** Does nothing and succeeds with no output. */
+export interface NoopTask {
+  readonly type: 'noop';
+}
+
 /** Any task an executor can run. */
-export type ExecutableTask = ShellTask | PythonTask | HttpTask;
+export type ExecutableTask = ShellTask | PythonTask | HttpTask | NoopTask;
 
 /** Everything one attempt needs. The runtime resolves timeouts and paths before calling. */
 export interface ExecutionRequest<T extends ExecutableTask = ExecutableTask> {
