@@ -132,7 +132,7 @@ describe('wrong types and values', () => {
     const issue = onlyIssue(yaml('name: p', 'tasks:', '  - id: a', '    type: bash', '    command: ls'));
     expect(issue).toMatchObject({ kind: 'invalid_value', path: 'tasks[0].type', line: 4, column: 11 });
     expect(issue.message).toBe(
-      "tasks[0].type: 'bash' is not a task type; use one of shell, python, http; did you mean 'shell'?",
+      "tasks[0].type: 'bash' is not a task type; use one of shell, python, http, noop; did you mean 'shell'?",
     );
   });
 
