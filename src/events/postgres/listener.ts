@@ -87,7 +87,11 @@ export class NotificationListener {
       this.lost(client);
       return;
     }
-    if (this.client !== client) return; // closed or replaced while connecting
+    if (this.client !== client) {
+      // Closed or replaced while connecting: this connection is nobody's, so end it here.
+      await client.end().catch(() => {});
+      return;
+    }
     this.isListening = true;
     this.delay = this.options.reconnectMinMs ?? 100;
     this.options.onListening?.();

@@ -67,6 +67,9 @@ describe('PostgresSubscription', () => {
   it('reads a page only when the consumer has taken the previous one', async () => {
     const ns = uniqueName('pull');
     await appendUnder(ns, 30);
+    // Until every transaction that was open at the append has ended (any test on the server),
+    // a read may see fewer events and poll again; wait for that so the count below is exact.
+    await eventually(async () => expect(await store.readAll({ streamPrefixes: [ns] })).toHaveLength(30));
     const { db, reads } = instrumentedDb();
     const sub = subscription(db, { streamPrefixes: [ns], batchSize: 10 });
     const iterator = sub[Symbol.asyncIterator]();
