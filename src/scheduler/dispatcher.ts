@@ -63,9 +63,10 @@ export class Dispatcher implements WorkSource {
     this.now = options.now ?? Date.now;
   }
 
-  /** Attempts queued and not yet handed out. */
+  /** Attempts queued and not yet claimed (handed out or not). */
   get backlog(): number {
-    return this.queuedKeys.size;
+    // Handed out but not yet claimed still counts: in the log those attempts are unclaimed too.
+    return this.queuedKeys.size + this.handedOut.size;
   }
 
   /** How many more attempts the leader may queue now. */
@@ -89,6 +90,7 @@ export class Dispatcher implements WorkSource {
       this.handedOut.delete(key);
       const slot = this.workers.get(handed.workerId);
       if (slot) slot.outstanding = Math.max(0, slot.outstanding - 1);
+      this.options.onRoom?.();
     }
     if (this.queuedKeys.delete(key)) {
       for (const slot of [...this.workers.values(), undefined]) {

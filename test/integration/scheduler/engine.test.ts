@@ -2,8 +2,12 @@
  * The engine end to end in one process: real Postgres, real shell and Python processes, a real
  * HTTP server on loopback.
  */
+
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/cli/engine.js';
 import { cancelRun } from '../../../src/commands/index.js';
@@ -131,6 +135,7 @@ tasks:
   });
 
   it('cancels a run: the running attempt is abandoned and its process killed', async () => {
+    const pidFile = join(await mkdtemp(join(tmpdir(), 'dagrun-cancel-')), 'pid');
     const runId = await startRun(
       store,
       `
@@ -138,7 +143,7 @@ name: slow
 tasks:
   - id: sleep
     type: shell
-    command: "echo $$ > /tmp/dagrun-cancel-test.pid; sleep 30"
+    command: "echo $$ > ${pidFile}; sleep 30"
 `,
     );
     for (let i = 0; i < 200; i++) {
@@ -151,5 +156,20 @@ tasks:
     const attempt = await attemptEvents(store, runId, 'sleep');
     expect(attempt.map((e) => e.type)).toEqual(['AttemptStarted', 'AttemptAbandoned']);
     expect(attempt[1]?.data).toMatchObject({ failure: { kind: 'cancelled' } });
+    // The executor was told and killed the task's process group.
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    await expect
+      .poll(
+        () => {
+          try {
+            process.kill(pid, 0);
+            return 'alive';
+          } catch {
+            return 'gone';
+          }
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('gone');
   });
 });
