@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { registerDagCommands } from './commands/dags.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
@@ -26,6 +27,7 @@ registerDagCommands(program);
 registerRunCommands(program);
 registerEventsCommand(program);
 registerDlqCommands(program);
+registerReplayCommand(program);
 
 try {
   await program.parseAsync(process.argv);

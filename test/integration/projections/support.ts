@@ -1,0 +1,39 @@
+/** Helpers shared by the projection tests: table snapshots and waiting for the projector. */
+import type pg from 'pg';
+import type { EventStore, GlobalPosition } from '../../../src/events/types.js';
+import {
+  PROJECTED_STREAM_PREFIXES,
+  type Projector,
+  READ_MODEL_TABLES,
+} from '../../../src/projections/index.js';
+
+/** Every read-model table, rows in a stable order, plus the checkpoint's applied-event count. */
+export async function snapshotReadModels(pool: pg.Pool): Promise<Record<string, unknown[]>> {
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of READ_MODEL_TABLES) {
+    // Ordering by the whole row's text makes the order total without naming each key.
+    const { rows } = await pool.query(`SELECT * FROM ${table} t ORDER BY t::text`);
+    snapshot[table] = rows;
+  }
+  const { rows } = await pool.query('SELECT name, events_applied FROM projection_checkpoints ORDER BY name');
+  snapshot['projection_checkpoints'] = rows;
+  return snapshot;
+}
+
+/** The position of the last event the projector reads (the head of the projected streams). */
+export async function headPosition(store: EventStore): Promise<GlobalPosition> {
+  const events = await store.readAll({ streamPrefixes: PROJECTED_STREAM_PREFIXES });
+  const last = events.at(-1);
+  if (!last) throw new Error('the log is empty');
+  return last.position;
+}
+
+/** Count of events in the projected streams. */
+export async function projectedEventCount(store: EventStore): Promise<number> {
+  return (await store.readAll({ streamPrefixes: PROJECTED_STREAM_PREFIXES })).length;
+}
+
+/** Waits until the projector has applied everything in the log now. */
+export async function catchUp(projector: Projector, store: EventStore, timeoutMs = 15_000): Promise<void> {
+  await projector.waitForPosition(await headPosition(store), timeoutMs);
+}
