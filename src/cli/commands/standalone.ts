@@ -13,6 +13,7 @@ import { registerDag } from '../../commands/index.js';
 import { PostgresEventStore } from '../../events/postgres/index.js';
 import type { EventStore } from '../../events/types.js';
 import { withSchemaValidation } from '../../events/validating-store.js';
+import { Projector } from '../../projections/index.js';
 import { type CliContext, commandMetadata, type GlobalOptions, runAction } from '../context.js';
 import { readDagFile } from '../dag-files.js';
 import { openLocalDatabase } from '../database.js';
@@ -43,6 +44,8 @@ export function registerStandaloneCommand(program: Command): void {
           pythonInterpreter: ctx.config.workers.python,
           inheritedEnv: ctx.config.workers.inheritedEnv,
         });
+        // The read models (runs, tasks, DLQ) follow the log in the same process.
+        const projector = new Projector({ store, pool: db.pool, log: ctx.log }).start();
         ctx.log.info('standalone started', {
           database: db.embedded ? 'embedded' : 'external',
           dags: dagsDir,
@@ -61,6 +64,7 @@ export function registerStandaloneCommand(program: Command): void {
         ctx.log.info('shutting down', { signal });
         clearInterval(rescan);
         await engine.stop();
+        await projector.stop();
         await store.close();
         await db.close();
         ctx.log.info('standalone stopped');
