@@ -6,6 +6,11 @@
  * loop at the earliest of them.
  *
  * A leader that sees a decision with a higher term than its own steps down.
+ *
+ * In one process the engine also hands the leader each claim and outcome as soon as its append
+ * commits (`observe`); the leader folds it then, and skips it when the subscription brings it
+ * again. That takes the NOTIFY and the read of $all off the path from one task's end to the
+ * next one's start.
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError } from '../errors.js';
@@ -49,7 +54,14 @@ export class SchedulerLeader {
   private readonly pending = new Set<string>();
   private readonly wakeAt = new Map<string, number>();
   private readonly starved = new Set<string>();
+  /** Ids of events folded through `observe` that the subscription has not brought yet. */
+  private readonly observed = new Set<string>();
+  /** The position of the last event the subscription delivered; observe ignores older ones. */
+  private delivered: GlobalPosition | undefined;
+  private live = false;
   private subscription: { close(): Promise<void> } | undefined;
+  /** The last event folded from the live subscription (or the end of the catch-up). */
+  private position: GlobalPosition | undefined;
   private following: Promise<void> | undefined;
   private passScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -71,18 +83,8 @@ export class SchedulerLeader {
       }
       this.markDirty(runId);
     }
-    const subscription = this.options.store.subscribe({
-      from: position ?? 'start',
-      streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
-    });
-    this.subscription = subscription;
-    this.following = (async () => {
-      try {
-        for await (const event of subscription) await this.onEvent(event);
-      } catch (error) {
-        if (!this.stopped) this.options.log.error('leader subscription failed', { error: String(error) });
-      }
-    })();
+    this.position = position;
+    this.following = this.follow();
     this.options.log.info('scheduler leader started', {
       term: this.options.term,
       activeRuns: this.runs.size,
@@ -96,10 +98,36 @@ export class SchedulerLeader {
     await this.following;
   }
 
-  /** Tell the leader that the dispatcher has room again (wired to Dispatcher.onRoom). */
+  /**
+   * Tell the leader that the dispatcher has room again (wired to Dispatcher.onRoom). Starved runs
+   * are woken once the backlog has drained to half, not on every hand-out: one decision then
+   * queues hundreds of tasks in one append instead of a handful each time a worker polls.
+   */
   onRoom(): void {
+    if (this.starved.size === 0) return;
+    const { dispatcher } = this.options;
+    if (dispatcher.backlog > 0 && dispatcher.budget() < dispatcher.backlog) return;
     for (const runId of this.starved) this.markDirty(runId);
     this.starved.clear();
+  }
+
+  /**
+   * Committed attempt events, straight from the appender in this process (claims and outcomes
+   * of local workers). Folded now; the copy the subscription delivers later is skipped. Events
+   * the subscription already delivered, and runs not in memory, are left to the subscription.
+   */
+  observe(events: readonly RecordedEvent[]): void {
+    if (!this.live || this.stopped) return;
+    for (const event of events) {
+      if (!event.streamName.startsWith('attempt-')) continue;
+      if (this.delivered !== undefined && event.position <= this.delivered) continue;
+      const runId = runIdOf(event);
+      const run = runId === undefined ? undefined : this.runs.get(runId);
+      if (!run || runId === undefined) continue;
+      this.observed.add(event.id);
+      this.foldInto(runId, run, event);
+      this.markDirty(runId);
+    }
   }
 
   /** Active runs, for health and metrics. */
@@ -121,8 +149,42 @@ export class SchedulerLeader {
     }
   }
 
+  /**
+   * Follows the log from the last folded position. A subscription that gives up (the database
+   * was gone for too long) is opened again after a pause, from where the fold stopped, so the
+   * leader outlives an outage instead of silently stopping.
+   */
+  private async follow(): Promise<void> {
+    let pauseMs = 500;
+    while (!this.stopped) {
+      const subscription = this.options.store.subscribe({
+        from: this.position ?? 'start',
+        streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
+      });
+      this.subscription = subscription;
+      try {
+        for await (const event of subscription) {
+          await this.onEvent(event);
+          pauseMs = 500;
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.log.error('leader subscription failed; resubscribing', {
+          error: String(error),
+          pauseMs,
+        });
+        await subscription.close().catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        pauseMs = Math.min(pauseMs * 2, 10_000);
+      }
+    }
+  }
+
   private async onEvent(event: RecordedEvent): Promise<void> {
+    this.delivered = event.position;
+    if (this.observed.delete(event.id)) return;
     await this.fold(event);
+    this.position = event.position;
     const runId = runIdOf(event);
     if (runId && this.runs.has(runId)) this.markDirty(runId);
   }
@@ -171,6 +233,19 @@ export class SchedulerLeader {
     }
     foldRecorded(run.state, event);
     run.lastEventId = event.id;
+    this.checkTerm(run);
+  }
+
+  /** `fold` for an attempt event of a run in memory (synchronous). */
+  private foldInto(runId: string, run: ActiveRun, event: RecordedEvent): void {
+    const { taskId, attempt } = event.data as { taskId: string; attempt: number };
+    this.options.dispatcher.settled({ runId, taskId, attempt });
+    foldRecorded(run.state, event);
+    run.lastEventId = event.id;
+    this.checkTerm(run);
+  }
+
+  private checkTerm(run: ActiveRun): void {
     if (run.state.term > this.options.term) {
       this.stopped = true;
       this.options.onDeposed?.(run.state.term);

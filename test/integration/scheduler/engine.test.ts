@@ -146,10 +146,10 @@ tasks:
     command: "echo $$ > ${pidFile}; sleep 30"
 `,
     );
-    for (let i = 0; i < 200; i++) {
-      if ((await attemptEvents(store, runId, 'sleep')).length > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // Cancel once the task's shell is up and has written its pid.
+    await expect
+      .poll(() => readFile(pidFile, 'utf8').catch(() => ''), { timeout: 10_000 })
+      .toMatch(/^\d+\n$/);
     await cancelRun({ store, metadata: { correlationId: 'c', actor: 'test' } }, runId);
     const events = await waitForRunEnd(store, runId);
     expect(events.at(-1)?.type).toBe('RunCancelled');
