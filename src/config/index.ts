@@ -24,6 +24,57 @@ const commaList = z
 
 const byteSize = z.coerce.number().int('must be a whole number of bytes').positive('must be positive');
 
+const milliseconds = z.coerce
+  .number()
+  .int('must be a whole number of milliseconds')
+  .positive('must be positive');
+
+const booleanString = z.enum(['true', 'false']);
+
+/** API scopes; each includes the ones before it (admin ⊇ write ⊇ read). */
+export const apiScopes = ['read', 'write', 'admin'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+export interface ApiTokenConfig {
+  /** Who the token belongs to: the actor `user:<name>` on the events it causes. */
+  readonly name: string;
+  readonly token: string;
+  readonly scopes: readonly ApiScope[];
+}
+
+/** The shortest token accepted: a guessable token is no token. */
+export const MIN_API_TOKEN_LENGTH = 16;
+
+/** `name:token:scope+scope,name2:token2:scope` → tokens; every malformed entry is an issue. */
+const apiTokens = z.string().transform((value, ctx): ApiTokenConfig[] => {
+  const tokens: ApiTokenConfig[] = [];
+  const entries = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const [index, entry] of entries.entries()) {
+    const parts = entry.split(':');
+    const [name = '', token = '', scopeList = ''] = parts;
+    const scopes = scopeList.split('+').filter(Boolean);
+    const problem =
+      parts.length !== 3
+        ? 'expected name:token:scope[+scope]'
+        : !/^[A-Za-z0-9_.-]{1,64}$/.test(name)
+          ? 'the name must be 1 to 64 letters, digits, _ . -'
+          : token.length < MIN_API_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)
+            ? `the token must be at least ${MIN_API_TOKEN_LENGTH} printable characters without spaces`
+            : scopes.length === 0 || scopes.some((s) => !(apiScopes as readonly string[]).includes(s))
+              ? `scopes must be ${apiScopes.join(', ')} joined by +`
+              : tokens.some((t) => t.name === name)
+                ? `the name ${name} is used twice`
+                : undefined;
+    // Never echo the token itself into an error message.
+    if (problem) ctx.addIssue({ code: 'custom', message: `entry ${index + 1}: ${problem}` });
+    else tokens.push({ name, token, scopes: scopes as ApiScope[] });
+  }
+  return tokens;
+});
+
 /** Every setting, by the name of its environment variable. */
 export const configSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
@@ -41,6 +92,19 @@ export const configSchema = z.object({
   DAGRUN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   /** Extra variables (comma-separated names) that shell and Python tasks inherit, beyond PATH and HOME. */
   DAGRUN_TASK_ENV: z.string().default(''),
+  /** The REST API's port; `dagrun standalone` serves the API only when it is set (0: any free port). */
+  DAGRUN_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  DAGRUN_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Bearer tokens: `name:token:scope[+scope],…` with scopes read, write, admin. */
+  DAGRUN_API_TOKENS: apiTokens.default([]),
+  /** Serve /health and /metrics without a token. */
+  DAGRUN_API_OPEN_HEALTH: booleanString.default('true'),
+  DAGRUN_API_MAX_BODY_BYTES: byteSize.default(1024 * 1024),
+  DAGRUN_API_REQUEST_TIMEOUT_MS: milliseconds.default(30_000),
+  /** Above this projector lag, write requests are shed with 503. */
+  DAGRUN_API_MAX_PROJECTOR_LAG_MS: milliseconds.default(10_000),
+  /** How long a write waits for the read models to show it before answering 202 instead. */
+  DAGRUN_API_READ_YOUR_WRITES_MS: milliseconds.default(2_000),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -63,6 +127,19 @@ export interface Config {
     /** What tasks inherit from this process's environment: PATH, HOME and DAGRUN_TASK_ENV's names. */
     readonly inheritedEnv: Readonly<Record<string, string>>;
   };
+  readonly api: ApiConfig;
+}
+
+export interface ApiConfig {
+  /** undefined: `dagrun standalone` serves no API. */
+  readonly port: number | undefined;
+  readonly host: string;
+  readonly tokens: readonly ApiTokenConfig[];
+  readonly openHealth: boolean;
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly maxProjectorLagMs: number;
+  readonly readYourWritesMs: number;
 }
 
 /** Flags use the same names as the environment variables (e.g. `{ DATABASE_URL: '…' }`). */
@@ -102,6 +179,16 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
       concurrency: raw.DAGRUN_WORKER_CONCURRENCY,
       python: raw.DAGRUN_PYTHON,
       inheritedEnv: pick(env, ['PATH', 'HOME', ...raw.DAGRUN_TASK_ENV.split(',').map((n) => n.trim())]),
+    },
+    api: {
+      port: raw.DAGRUN_PORT,
+      host: raw.DAGRUN_HOST,
+      tokens: raw.DAGRUN_API_TOKENS,
+      openHealth: raw.DAGRUN_API_OPEN_HEALTH === 'true',
+      maxBodyBytes: raw.DAGRUN_API_MAX_BODY_BYTES,
+      requestTimeoutMs: raw.DAGRUN_API_REQUEST_TIMEOUT_MS,
+      maxProjectorLagMs: raw.DAGRUN_API_MAX_PROJECTOR_LAG_MS,
+      readYourWritesMs: raw.DAGRUN_API_READ_YOUR_WRITES_MS,
     },
   };
 }

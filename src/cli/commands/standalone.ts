@@ -3,13 +3,17 @@
  * Postgres (or DATABASE_URL), in-process coordination, the scheduler and local workers. DAG
  * files in `--dags` are registered at start and whenever they change (a new version only when
  * the normalized spec changed). SIGINT/SIGTERM drain the workers, stop the scheduler and then
- * the embedded Postgres, so nothing is left running.
+ * the embedded Postgres, so nothing is left running. With `--port` (or DAGRUN_PORT) it also serves
+ * the REST API (src/api) on DAGRUN_HOST, and stops it first on shutdown.
  */
 import { mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type ApiServer, startApiServer } from '../../api/server.js';
 import { registerDag } from '../../commands/index.js';
+import { loadConfig } from '../../config/index.js';
 import { PostgresEventStore } from '../../events/postgres/index.js';
 import type { EventStore } from '../../events/types.js';
 import { withSchemaValidation } from '../../events/validating-store.js';
@@ -28,8 +32,14 @@ export function registerStandaloneCommand(program: Command): void {
     )
     .option('--dags <dir>', 'folder of DAG files to register (and re-register when they change)', 'dags')
     .option('--rescan <ms>', 'how often to look for changed DAG files (0: only at start)', '5000')
-    .action(async (options: { dags: string; rescan: string }, command: Command) => {
+    .option('--port <port>', 'serve the REST API on this port (env DAGRUN_PORT; 0: any free port)')
+    .action(async (options: { dags: string; rescan: string; port?: string }, command: Command) => {
       await runAction(command.optsWithGlobals<GlobalOptions>(), async (ctx) => {
+        // The flag goes through the same schema as DAGRUN_PORT.
+        const port =
+          options.port === undefined
+            ? ctx.config.api.port
+            : loadConfig({}, { DAGRUN_PORT: options.port }).api.port;
         mkdirSync(ctx.config.dataDir, { recursive: true });
         const db = await openLocalDatabase(ctx.config, ctx.log);
         const store = withSchemaValidation(new PostgresEventStore({ pool: db.pool }));
@@ -45,12 +55,29 @@ export function registerStandaloneCommand(program: Command): void {
           inheritedEnv: ctx.config.workers.inheritedEnv,
         });
         // The read models (runs, tasks, DLQ) follow the log in the same process.
-        const projector = new Projector({ store, pool: db.pool, log: ctx.log }).start();
+        const registry = new Registry();
+        collectDefaultMetrics({ register: registry });
+        const projector = new Projector({ store, pool: db.pool, log: ctx.log, registry }).start();
+        let api: ApiServer | undefined;
+        if (port !== undefined) {
+          api = await startApiServer({
+            store,
+            pool: db.pool,
+            projector,
+            engine,
+            registry,
+            log: ctx.log,
+            api: { ...ctx.config.api, port },
+            maxSpecBytes: ctx.config.maxSpecBytes,
+          });
+          ctx.log.info('API listening', { url: api.url });
+        }
         ctx.log.info('standalone started', {
           database: db.embedded ? 'embedded' : 'external',
           dags: dagsDir,
         });
         ctx.out(`dagrun standalone: database ${redact(db.url)}; DAGs from ${dagsDir}`);
+        if (api) ctx.out(`dagrun standalone: API on ${api.url} (docs at ${api.url}/docs)`);
         await registerFolder(ctx, store, dagsDir);
         const rescanMs = Number(options.rescan);
         const rescan =
@@ -63,6 +90,7 @@ export function registerStandaloneCommand(program: Command): void {
         });
         ctx.log.info('shutting down', { signal });
         clearInterval(rescan);
+        await api?.close();
         await engine.stop();
         await projector.stop();
         await store.close();

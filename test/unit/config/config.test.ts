@@ -15,7 +15,54 @@ describe('loadConfig', () => {
       dbPoolSize: 10,
       embedded: { createPostgresUser: true },
       workers: { count: 2, concurrency: 8, python: 'python3', inheritedEnv: {} },
+      api: {
+        port: undefined,
+        host: '127.0.0.1',
+        tokens: [],
+        openHealth: true,
+        maxBodyBytes: 1024 * 1024,
+        requestTimeoutMs: 30_000,
+        maxProjectorLagMs: 10_000,
+        readYourWritesMs: 2_000,
+      },
     });
+  });
+
+  it('reads the API settings and its tokens with their scopes', () => {
+    const config = loadConfig({
+      DAGRUN_PORT: '8080',
+      DAGRUN_HOST: '0.0.0.0',
+      DAGRUN_API_TOKENS: 'ci:ci-token-0123456789:read+write, ops:ops-token-0123456789:admin',
+      DAGRUN_API_OPEN_HEALTH: 'false',
+    });
+    expect(config.api).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      openHealth: false,
+      tokens: [
+        { name: 'ci', token: 'ci-token-0123456789', scopes: ['read', 'write'] },
+        { name: 'ops', token: 'ops-token-0123456789', scopes: ['admin'] },
+      ],
+    });
+  });
+
+  it('lists every malformed token entry without echoing a token', () => {
+    const tokens =
+      'a:short:read,b:long-enough-token-123:root,c:long-enough-token-456,a:another-token-78901:read,a:x-token-0123456789:read';
+    try {
+      loadConfig({ DAGRUN_API_TOKENS: tokens, DAGRUN_PORT: '70000' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        'DAGRUN_PORT: Too big: expected number to be <=65535',
+        'DAGRUN_API_TOKENS: entry 1: the token must be at least 16 printable characters without spaces',
+        'DAGRUN_API_TOKENS: entry 2: scopes must be read, write, admin joined by +',
+        'DAGRUN_API_TOKENS: entry 3: expected name:token:scope[+scope]',
+        'DAGRUN_API_TOKENS: entry 5: the name a is used twice',
+      ]);
+      expect((error as ConfigError).message).not.toContain('long-enough-token');
+    }
   });
 
   it('lets flags win over the environment', () => {

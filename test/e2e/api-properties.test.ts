@@ -1,0 +1,118 @@
+/**
+ * Property tests over real HTTP: whatever the body or query, the API never answers 5xx, and a
+ * refusal (4xx) appends nothing.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { helloDag, startTestApi } from '../integration/api/support.js';
+
+const api = await startTestApi({ engine: false });
+await api.call('POST', '/api/v1/dags', { yaml: helloDag('prop') });
+
+async function refusesCleanly(method: string, path: string, options: Parameters<typeof api.call>[2]) {
+  const before = await api.eventCount();
+  const r = await api.call(method, path, options);
+  expect(r.status, `${method} ${path} → ${r.status} ${r.text.slice(0, 300)}`).toBeLessThan(500);
+  if (r.status >= 400) {
+    expect(await api.eventCount()).toBe(before);
+    expect(r.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+  }
+  return r.status;
+}
+
+const settings = { numRuns: 60 };
+
+describe('POST bodies', () => {
+  it('any JSON as a run request: never 5xx, nothing appended on refusal', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record({ params: fc.dictionary(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }),
+          fc.record(
+            { params: fc.record({ who: fc.jsonValue() }), idempotencyKey: fc.jsonValue() },
+            { requiredKeys: [] },
+          ),
+        ),
+        async (body) => {
+          await refusesCleanly('POST', '/api/v1/dags/prop/runs', {
+            body: JSON.stringify(body),
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      ),
+      settings,
+    );
+  });
+
+  it('any JSON or text as a DAG: never 5xx, nothing appended on refusal', async () => {
+    const task = fc.record(
+      {
+        id: fc.string(),
+        type: fc.constantFrom('shell', 'http', 'python', 'x'),
+        command: fc.jsonValue(),
+        dependencies: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue().map((v) => ({ json: v })),
+          fc.record({ name: fc.string(), tasks: fc.array(task, { maxLength: 4 }) }).map((v) => ({ json: v })),
+          fc.string({ maxLength: 300 }).map((v) => ({ yaml: v })),
+          fc
+            .constantFrom('a: &x [*x]', 'name: [', '!!js/function x', 'tasks:\n  - id: a\n    type: shell\n')
+            .map((v) => ({ yaml: v })),
+        ),
+        async (input) => {
+          const options =
+            'json' in input
+              ? { body: JSON.stringify(input.json), headers: { 'content-type': 'application/json' } }
+              : { yaml: input.yaml };
+          await refusesCleanly('POST', '/api/v1/dags', options);
+        },
+      ),
+      settings,
+    );
+  });
+});
+
+describe('query parameters', () => {
+  it('any values for the list filters: never 5xx', async () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer().map(String),
+      fc.constantFrom('true', 'false', '', '-1', '1e3'),
+    );
+    const query = fc.dictionary(
+      fc.constantFrom(
+        'limit',
+        'cursor',
+        'status',
+        'dagId',
+        'runId',
+        'paused',
+        'includeDeleted',
+        'category',
+        'after',
+        'asOf',
+      ),
+      value,
+      { maxKeys: 4 },
+    );
+    const path = fc.constantFrom(
+      '/api/v1/dags',
+      '/api/v1/runs',
+      '/api/v1/dlq',
+      '/api/v1/events',
+      '/api/v1/runs/x',
+    );
+    await fc.assert(
+      fc.asyncProperty(path, query, async (p, q) => {
+        await refusesCleanly('GET', `${p}?${new URLSearchParams(q)}`, {});
+      }),
+      settings,
+    );
+  });
+});
