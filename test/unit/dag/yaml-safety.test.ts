@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_YAML_LIMITS, normalizeDagObject } from '../../../src/dag/index.js';
+import { DEFAULT_YAML_LIMITS, normalizeDagObject, parseDag } from '../../../src/dag/index.js';
 import { dagOf, issuesOf, onlyIssue, yaml } from './helpers.js';
 
 const valid = (...extra: string[]) =>
@@ -242,24 +242,16 @@ describe('size and depth limits', () => {
     expect(onlyIssue(source, { maxDepth: 8 })).toMatchObject({ kind: 'too_deep', line: 3, column: 58 });
   });
 
-  it('given many keys, then checking them for duplicates stays linear (the library’s check is quadratic)', () => {
-    const sourceWith = (count: number) => {
-      const keys = Array.from({ length: count }, (_, i) => `      K${i}: v`).join('\n');
-      return `name: p\ntasks:\n  - id: a\n    type: shell\n    command: ls\n    env:\n${keys}\n`;
-    };
-    const fastest = (count: number) => {
-      const source = sourceWith(count);
-      let best = Number.POSITIVE_INFINITY;
-      for (let run = 0; run < 2; run++) {
-        const start = performance.now();
-        expect(Object.keys(dagOf(source).tasks[0]!.env)).toHaveLength(count);
-        best = Math.min(best, performance.now() - start);
-      }
-      return best;
-    };
-    // Four times the keys: about four times the time if linear, sixteen if quadratic.
-    const ratio = fastest(40_000) / fastest(10_000);
-    expect(ratio).toBeLessThan(9);
+  it('given 40,000 keys with one duplicate at the end, then exactly that duplicate is reported', () => {
+    // The yaml library's own uniqueKeys check compares every key with every other (about 7.5 s
+    // here); ours is one pass per mapping. Its speed is measured in bench/, not asserted here.
+    const keys = Array.from({ length: 40_000 }, (_, i) => `      K${i}: v`);
+    keys.push('      K17: again');
+    const source = `name: p\ntasks:\n  - id: a\n    type: shell\n    command: ls\n    env:\n${keys.join('\n')}\n`;
+    const result = parseDag(source);
+    expect(result.ok).toBe(false);
+    const issues = result.ok ? [] : result.issues;
+    expect(issues.map((i) => [i.kind, i.line])).toEqual([['yaml_duplicate_key', 40_007]]);
   });
 
   it('given JSON data one level too deep, then normalizeDagObject names the path where it happens', () => {
