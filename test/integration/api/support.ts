@@ -50,8 +50,8 @@ export const TEST_API_CONFIG: ApiConfig = {
   openHealth: true,
   maxBodyBytes: 1024 * 1024,
   requestTimeoutMs: 10_000,
-  maxProjectorLagMs: 10_000,
-  readYourWritesMs: 5_000,
+  maxProjectorLagMs: 60_000,
+  readYourWritesMs: 20_000,
 };
 
 export async function startTestApi(
