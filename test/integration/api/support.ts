@@ -49,7 +49,7 @@ export const TEST_API_CONFIG: ApiConfig = {
   tokens: [],
   openHealth: true,
   maxBodyBytes: 1024 * 1024,
-  requestTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   maxProjectorLagMs: 60_000,
   readYourWritesMs: 20_000,
 };
