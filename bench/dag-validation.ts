@@ -1,19 +1,27 @@
 /**
  * How long does validating a big DAG take? Generates a 10,000-task DAG with about 50,000
  * dependency edges as YAML (deterministically: a fixed-seed generator), then times `parseDag`
- * on it, and `normalizeDagObject` on the same DAG as data to separate YAML parsing from our own
- * checks.
+ * on it end to end: the headline figure.
  *
  *   node --import tsx bench/dag-validation.ts
  *
- * What to expect: the yaml library's own parse() is most of the time (its lexer and parser
- * allocate a generator per token; on a 2-vCPU VM the 1.4 MB file takes about a second to parse
- * with nothing else done). `detail.yamlParseMedianMs` shows that floor and
- * `detail.validationOnlyMedianMs` our share, so a regression on either side is visible.
+ * parseDag reads valid input on a fast path (js-yaml, then the checks made on JSON input) and
+ * everything else on the located path (the `yaml` library, so that every issue has a line and
+ * column); see src/dag/parse-dag.ts. Both figures are reported:
+ * - the headline: the valid DAG, which takes the fast path;
+ * - `detail.invalidMedianMs`: the same DAG with one error in its last task. The fast path finds
+ *   a problem, and the located path reads the whole file again to report it, so this is the
+ *   located path's time plus the fast path's;
+ * - `detail.locatedPathMedianMs`: the located path alone on the valid DAG, which is what parseDag
+ *   cost before the fast path existed.
+ * The breakdown (`jsYamlParseMedianMs`, `yamlParseMedianMs`, `validationOnlyMedianMs`) shows the
+ * floor of each path: the two parsers alone, and our checks on the DAG as data.
  */
 import { pathToFileURL } from 'node:url';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { parse } from 'yaml';
 import { normalizeDagObject, parseDag, TASK_TYPES } from '../src/dag/index.js';
+import { parseDagFast, parseDagSlow } from '../src/dag/parse-dag.js';
 
 /**
  * One benchmark's figures. `name`/`value`/`unit`/`detail` are the shape bench/event-store.ts
@@ -36,6 +44,8 @@ const TASKS = 10_000;
 const EDGES_PER_TASK = 5;
 const WARMUP_RUNS = 3;
 const RUNS = 15;
+/** The located path takes over a second a run; fewer runs of it are enough to see it. */
+const SLOW_RUNS = 5;
 
 /** A linear congruential generator: the same DAG on every machine and every run. */
 function generator(seed: number): () => number {
@@ -88,8 +98,8 @@ export function generateDagYaml(
   return { yaml: `${lines.join('\n')}\n`, edges };
 }
 
-function time(run: () => void, runs: number): number[] {
-  for (let i = 0; i < WARMUP_RUNS; i++) run();
+function time(run: () => void, runs: number, warmups = WARMUP_RUNS): number[] {
+  for (let i = 0; i < warmups; i++) run();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
@@ -106,19 +116,29 @@ const round = (ms: number): number => Math.round(ms * 10) / 10;
 /** Runs the benchmark; the result's extra fields break the time down. */
 export async function runDagValidationBench(runs = RUNS): Promise<BenchResult> {
   const { yaml, edges } = generateDagYaml();
+  // One problem, in the last task: the fast path reads everything before it finds it.
+  const invalidYaml = `${yaml}    timeout: soon\n`;
   const bytes = Buffer.byteLength(yaml);
   // The generated file is bigger than the 1 MiB default meant for API uploads.
   const options = { maxBytes: 4 * 1024 * 1024 };
-  const check = parseDag(yaml, options);
-  if (!check.ok) throw new Error(`the generated DAG is invalid: ${check.issues[0]?.message}`);
+  const fast = parseDagFast(yaml, options);
+  if (!fast.ok) throw new Error(`the generated DAG does not take the fast path: ${fast.reason}`);
+  const invalid = parseDag(invalidYaml, options);
+  if (invalid.ok || invalid.issues.length !== 1)
+    throw new Error('the invalid DAG should have exactly one issue');
 
   const full = time(() => parseDag(yaml, options), runs);
-  // The breakdown needs fewer runs: it explains the headline figure, it is not the figure.
+  // The rest explains the headline figure; fewer runs will do.
+  const invalidRuns = time(() => parseDag(invalidYaml, options), SLOW_RUNS, 1);
+  const locatedOnly = time(() => parseDagSlow(yaml, options), SLOW_RUNS, 1);
   const data: unknown = parse(yaml);
-  const validationOnly = time(() => normalizeDagObject(data), Math.ceil(runs / 3));
-  const yamlOnly = time(() => parse(yaml), Math.ceil(runs / 3));
+  const breakdownRuns = Math.ceil(runs / 3);
+  const validationOnly = time(() => normalizeDagObject(data), breakdownRuns);
+  const jsYamlOnly = time(() => load(yaml, { schema: CORE_SCHEMA }), breakdownRuns);
+  const yamlOnly = time(() => parse(yaml), SLOW_RUNS, 1);
 
-  const medianMs = round(percentile(full, 0.5));
+  const median = (samples: readonly number[]): number => round(percentile(samples, 0.5));
+  const medianMs = median(full);
   return {
     name: 'dag-validation-10k',
     value: medianMs,
@@ -131,10 +151,17 @@ export async function runDagValidationBench(runs = RUNS): Promise<BenchResult> {
       tasks: TASKS,
       edges,
       bytes,
-      // normalizeDagObject on the same DAG as data: our checks without the YAML parse.
-      validationOnlyMedianMs: round(percentile(validationOnly, 0.5)),
-      // The yaml library's own parse(), for comparison: the floor for any YAML input.
-      yamlParseMedianMs: round(percentile(yamlOnly, 0.5)),
+      // parseDag on the DAG with one error at the end: the fast path, then the located path.
+      invalidMedianMs: median(invalidRuns),
+      invalidLine: invalid.issues[0]!.line ?? 0,
+      // The located path alone on the valid DAG: parseDag before the fast path.
+      locatedPathMedianMs: median(locatedOnly),
+      slowRuns: SLOW_RUNS,
+      // js-yaml's load() and the yaml library's parse(): the floors of the two paths.
+      jsYamlParseMedianMs: median(jsYamlOnly),
+      yamlParseMedianMs: median(yamlOnly),
+      // normalizeDagObject on the same DAG as data: our checks without any YAML parse.
+      validationOnlyMedianMs: median(validationOnly),
     },
   };
 }

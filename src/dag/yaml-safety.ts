@@ -43,17 +43,11 @@ const COLLECTION_TOKENS = new Set(['block-map', 'block-seq', 'flow-collection'])
 
 /** Reads one YAML document into plain data, or explains every reason it was refused. */
 export function readYaml(source: string, limits: YamlLimits = {}): YamlReadResult {
-  const maxBytes = limits.maxBytes ?? DEFAULT_YAML_LIMITS.maxBytes;
   const maxDepth = limits.maxDepth ?? DEFAULT_YAML_LIMITS.maxDepth;
   const maxAliasCount = limits.maxAliasCount ?? DEFAULT_YAML_LIMITS.maxAliasCount;
 
-  // `length` is a lower bound of the UTF-8 size, so huge strings are refused without a scan.
-  const bytes = source.length > maxBytes ? source.length : Buffer.byteLength(source, 'utf8');
-  if (bytes > maxBytes) {
-    const size = source.length > maxBytes ? `at least ${formatBytes(bytes)}` : formatBytes(bytes);
-    const message = `the DAG file is ${size}; the limit is ${formatBytes(maxBytes)}`;
-    return { ok: false, issues: [{ path: [], kind: 'input_too_large', message }] };
-  }
+  const tooLarge = checkInputSize(source, limits);
+  if (tooLarge !== undefined) return { ok: false, issues: [tooLarge] };
 
   const lineCounter = new LineCounter();
   // Parser.parse() would announce the first line itself; driving it lexeme by lexeme, we do.
@@ -129,6 +123,20 @@ export function readYaml(source: string, limits: YamlLimits = {}): YamlReadResul
     const message = `the YAML could not be read: ${error instanceof Error ? error.message : String(error)}`;
     return { ok: false, locator, issues: [{ path: [], kind: 'yaml_alias_limit', message }] };
   }
+}
+
+/** Refuses input larger than `maxBytes` (UTF-8), before any parser sees it. */
+export function checkInputSize(
+  source: string,
+  limits: Pick<YamlLimits, 'maxBytes'> = {},
+): DraftIssue | undefined {
+  const maxBytes = limits.maxBytes ?? DEFAULT_YAML_LIMITS.maxBytes;
+  // `length` is a lower bound of the UTF-8 size, so huge strings are refused without a scan.
+  const bytes = source.length > maxBytes ? source.length : Buffer.byteLength(source, 'utf8');
+  if (bytes <= maxBytes) return undefined;
+  const size = source.length > maxBytes ? `at least ${formatBytes(bytes)}` : formatBytes(bytes);
+  const message = `the DAG file is ${size}; the limit is ${formatBytes(maxBytes)}`;
+  return { path: [], kind: 'input_too_large', message };
 }
 
 function collectionDepth(stack: readonly { readonly type: string }[]): number {
