@@ -121,7 +121,7 @@ describe('HttpExecutor', () => {
     expect(result).toMatchObject({ status: 'failed', httpStatus: 200, failure: { kind: 'timeout' } });
     expect(result.stdout.head).toBe('first half…');
     expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(1_500);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('times out when the server never answers', async () => {
