@@ -44,9 +44,15 @@ interface ActiveRun {
   lastEventId: string;
   deciding: boolean;
   dirty: boolean;
+  /** performance.now() before which the next decide pass waits (see PASS_SPACING). */
+  notBefore: number;
+  /** Where the last decisions this leader appended for the run sit in the log. */
+  appendedAt?: GlobalPosition;
 }
 
 const RUN_AND_ATTEMPT_STREAMS = ['run-', 'attempt-'];
+/** The gap after a decide pass, in multiples of its cost: passes take at most 1/10 of the time. */
+const PASS_SPACING = 9;
 
 export class SchedulerLeader {
   private readonly runs = new Map<string, ActiveRun>();
@@ -54,6 +60,8 @@ export class SchedulerLeader {
   private readonly pending = new Set<string>();
   private readonly wakeAt = new Map<string, number>();
   private readonly starved = new Set<string>();
+  /** Runs finished and forgotten, with the run-stream revision they finished at (see fold). */
+  private readonly finished = new Map<string, number>();
   /** Ids of events folded through `observe` that the subscription has not brought yet. */
   private readonly observed = new Set<string>();
   /** The position of the last event the subscription delivered; observe ignores older ones. */
@@ -84,6 +92,8 @@ export class SchedulerLeader {
       this.markDirty(runId);
     }
     this.position = position;
+    this.delivered = position;
+    this.live = true;
     this.following = this.follow();
     this.options.log.info('scheduler leader started', {
       term: this.options.term,
@@ -182,11 +192,18 @@ export class SchedulerLeader {
 
   private async onEvent(event: RecordedEvent): Promise<void> {
     this.delivered = event.position;
-    if (this.observed.delete(event.id)) return;
+    if (this.observed.delete(event.id)) {
+      this.position = event.position;
+      return;
+    }
+    const runId = runIdOf(event);
+    const known = runId === undefined ? undefined : this.runs.get(runId);
+    // The leader's own decisions come back through the subscription: already folded, no news.
+    const stale =
+      known !== undefined && event.streamName.startsWith('run-') && event.revision <= known.state.revision;
     await this.fold(event);
     this.position = event.position;
-    const runId = runIdOf(event);
-    if (runId && this.runs.has(runId)) this.markDirty(runId);
+    if (!stale && runId && this.runs.has(runId)) this.markDirty(runId);
   }
 
   /** Folds one event into its run, creating or reloading the run as needed. */
@@ -210,9 +227,16 @@ export class SchedulerLeader {
           lastEventId: event.id,
           deciding: false,
           dirty: false,
+          notBefore: 0,
         };
         this.runs.set(runId, run);
       } else if (event.streamName.startsWith('run-')) {
+        // The subscription catching up on a run this leader already finished: nothing new.
+        const finishedAt = this.finished.get(runId);
+        if (finishedAt !== undefined && event.revision <= finishedAt) {
+          if (event.revision === finishedAt) this.finished.delete(runId);
+          return;
+        }
         // An event for a run no longer in memory (e.g. a DLQ retry of a failed run): reload it.
         const loaded = await loadRun(this.options.store, this.dags, runId);
         if (!loaded || isRunFinished(loaded.state.status)) return;
@@ -224,6 +248,7 @@ export class SchedulerLeader {
           lastEventId: event.id,
           deciding: false,
           dirty: false,
+          notBefore: 0,
         };
         this.runs.set(runId, run);
         return;
@@ -276,6 +301,10 @@ export class SchedulerLeader {
     run.deciding = true;
     try {
       do {
+        // A pass over a big run costs real CPU (decide looks at every pending task): space
+        // passes by a few times their cost, folding whatever arrives meanwhile into the next.
+        const wait = run.notBefore - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         run.dirty = false;
         await this.decideOnce(runId, run);
       } while (run.dirty && !this.stopped);
@@ -292,12 +321,15 @@ export class SchedulerLeader {
     const now = this.now();
     const expected = run.state.revision;
     const budget = dispatcher.budget();
+    const started = performance.now();
     const decision = decideUntilStable(run.state, {
       now,
       term,
       budget,
       abandonGraceMs: this.options.abandonGraceMs ?? 30_000,
     });
+    const cost = performance.now() - started;
+    run.notBefore = started + cost * (1 + PASS_SPACING);
     const abandon = [...decision.abandon, ...this.lostWorkerOrders(run.state)];
     if (decision.events.length > 0) {
       const metadata = {
@@ -307,11 +339,12 @@ export class SchedulerLeader {
         term,
       };
       try {
-        await store.append(
+        const appended = await store.append(
           streams.run(runId),
           decision.events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })),
           expected < 0 ? 'no_stream' : expected,
         );
+        run.appendedAt = appended.position;
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
         // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
@@ -329,6 +362,11 @@ export class SchedulerLeader {
     if (isRunFinished(run.state.status) && run.state.strays.size === 0) {
       this.runs.delete(runId);
       this.wakeAt.delete(runId);
+      // Its final events may still be on their way through the subscription (claims and
+      // outcomes are observed first): remember where it ended, so they do not reload it.
+      const delivered =
+        this.delivered !== undefined && run.appendedAt !== undefined && run.appendedAt <= this.delivered;
+      if (!delivered) this.finished.set(runId, run.state.revision);
     }
   }
 

@@ -5,6 +5,10 @@
  * outcome is refused and dropped). Side effects can run twice after a crash (invariant 7); the
  * history never records two outcomes for one attempt.
  *
+ * A slot is held from the claim until the task has run; the outcome is appended after the slot
+ * is free, so under load the next claim and this outcome can share one commit (the engine
+ * group-commits the appends of its workers). drain() still waits for those outcomes.
+ *
  * drain(): stop claiming, let in-flight attempts finish within a grace period, abandon the rest
  * (kind worker_lost, so they are retried elsewhere), leave the dispatcher.
  */
@@ -46,7 +50,10 @@ interface InFlight {
 
 export class Worker {
   readonly id: string;
+  /** Attempts holding a slot: claimed, or running. */
   private readonly inFlight = new Map<string, InFlight>();
+  /** Every attempt not yet settled, including those whose outcome is still being appended. */
+  private readonly reporting = new Set<Promise<void>>();
   private readonly stopPolling = new AbortController();
   private polling: Promise<void> | undefined;
   private draining = false;
@@ -75,7 +82,7 @@ export class Worker {
     this.stopPolling.abort();
     this.slotFreed?.();
     await this.polling;
-    const all = Promise.all([...this.inFlight.values()].map((f) => f.done));
+    const all = Promise.all([...this.reporting]);
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([all, timer]);
     for (const flight of this.inFlight.values()) flight.abort.abort(new DrainAbort());
@@ -87,24 +94,27 @@ export class Worker {
     const { source, capacity, pollWaitMs = 1000 } = this.options;
     while (!this.draining) {
       const credits = capacity - this.inFlight.size;
+      // A freed slot ends the wait at once: a worker whose slots were all busy when it polled
+      // must not sit out the whole long poll (that capped a worker at `capacity` attempts per
+      // `pollWaitMs`). Cancellations still end the wait through the source.
+      const wake = new AbortController();
+      const stop = () => wake.abort(WAKE);
+      this.stopPolling.signal.addEventListener('abort', stop, { once: true });
+      this.slotFreed = () => wake.abort(WAKE);
       let result: Awaited<ReturnType<WorkSource['poll']>>;
       try {
-        result = await source.poll(this.id, credits, { waitMs: pollWaitMs, signal: this.stopPolling.signal });
+        result = await source.poll(this.id, credits, { waitMs: pollWaitMs, signal: wake.signal });
       } catch (error) {
         if (this.draining) return;
         this.options.log.warn('poll failed', { workerId: this.id, error: String(error) });
         await new Promise((r) => setTimeout(r, 500));
         continue;
+      } finally {
+        this.stopPolling.signal.removeEventListener('abort', stop);
+        this.slotFreed = undefined;
       }
       for (const ref of result.cancel) this.inFlight.get(attemptKey(ref))?.abort.abort(new CancelAbort());
       for (const item of result.items) this.begin(item);
-      if (credits <= 0 && result.items.length === 0 && result.cancel.length === 0 && !this.draining) {
-        // Full: wait for a slot rather than spin; cancellations still arrive via the next poll.
-        await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
-          setTimeout(resolve, pollWaitMs).unref();
-        });
-      }
     }
   }
 
@@ -112,7 +122,16 @@ export class Worker {
     const key = attemptKey(item);
     if (this.inFlight.has(key)) return;
     const abort = new AbortController();
-    const done = withCorrelation(
+    let released = false;
+    // The slot frees when the task has run, not when its outcome has committed: the next claim
+    // can then share a commit with this outcome instead of waiting for it (group commit).
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.inFlight.delete(key);
+      this.slotFreed?.();
+    };
+    const done: Promise<void> = withCorrelation(
       {
         correlationId: item.runId,
         runId: item.runId,
@@ -120,19 +139,20 @@ export class Worker {
         attempt: item.attempt,
         workerId: this.id,
       },
-      () => this.runAttempt(item, abort),
+      () => this.runAttempt(item, abort, release),
     )
       .catch((error) => {
         this.options.log.error('attempt crashed', { error: String(error) });
       })
       .finally(() => {
-        this.inFlight.delete(key);
-        this.slotFreed?.();
+        release();
+        this.reporting.delete(done);
       });
     this.inFlight.set(key, { ref: item, abort, done });
+    this.reporting.add(done);
   }
 
-  private async runAttempt(item: WorkItem, abort: AbortController): Promise<void> {
+  private async runAttempt(item: WorkItem, abort: AbortController, release: () => void): Promise<void> {
     const { store, log } = this.options;
     const stream = streams.attempt(item.runId, item.taskId, item.attempt);
     const metadata = { correlationId: item.runId, causationId: attemptKey(item), actor: `worker:${this.id}` };
@@ -156,17 +176,20 @@ export class Worker {
       }
       throw error;
     }
-    log.info('attempt started', { type: item.task.type });
+    // Formatting a log line costs even when no transport keeps it: ask first on this hot path.
+    const info = log.isInfoEnabled();
+    if (info) log.info('attempt started', { type: item.task.type });
     // Only processes write an output file; other task types need no scratch directory.
     const needsDir = item.task.type === 'shell' || item.task.type === 'python';
-    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : tmpdir();
+    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
     let result: ExecutionResult;
     try {
       result = await this.options.executor.execute({
         ...ref,
         task: toExecutableTask(item.task),
         params: item.params,
-        upstream: await this.upstreamOutputs(item),
+        // A noop reads nothing: no need to fetch what its upstream tasks published.
+        upstream: item.task.type === 'noop' ? {} : await this.upstreamOutputs(item),
         timeoutMs: item.task.timeoutMs,
         killGraceMs: this.options.killGraceMs ?? 5000,
         baseDir: this.options.baseDir,
@@ -198,9 +221,10 @@ export class Worker {
         : result.status === 'succeeded'
           ? { type: 'AttemptSucceeded', data: { ...common, output: result.output } }
           : { type: 'AttemptFailed', data: { ...common, failure: result.failure } };
+    release();
     try {
       await store.append(stream, [{ ...outcome, metadata }], 0);
-      log.info('attempt finished', { outcome: outcome.type, durationMs: result.durationMs });
+      if (info) log.info('attempt finished', { outcome: outcome.type, durationMs: result.durationMs });
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       // The leader decided this attempt first (cancelled, timed out, worker presumed lost).
@@ -220,6 +244,12 @@ export class Worker {
     return Object.fromEntries(entries);
   }
 }
+
+/** The reason a poll's wait is cut short (a constant: an abort without one builds a DOMException). */
+const WAKE = new Error('wake up');
+
+/** Where tasks without a scratch directory point `outputDir` (they never write to it). */
+const noOutputDir = tmpdir();
 
 class DrainAbort extends Error {}
 class CancelAbort extends Error {}
