@@ -67,6 +67,39 @@ export class ConcurrencyError extends DagrunError {
   }
 }
 
+/**
+ * A fenced append was refused: a newer term has been taken for the fence's key (the writer was
+ * deposed). Nothing was written; the writer must stop deciding.
+ */
+export class FencedError extends DagrunError {
+  readonly code = 'fenced';
+  readonly status = 409;
+  constructor(
+    readonly key: string,
+    readonly term: number,
+    /** The newest term taken for `key` (undefined: none was ever taken). */
+    readonly current: number | undefined,
+  ) {
+    super(`fence ${key}: term ${term} is not the current one (${current ?? 'none taken'})`, {
+      key,
+      term,
+      current,
+    });
+  }
+}
+
+/** A lock was not acquired within its wait. */
+export class LockTimeoutError extends DagrunError {
+  readonly code = 'lock_timeout';
+  readonly status = 503;
+  constructor(
+    readonly lock: string,
+    readonly waitMs: number,
+  ) {
+    super(`lock ${lock}: not acquired within ${waitMs} ms`, { lock, waitMs });
+  }
+}
+
 /** Configuration could not be parsed; lists every problem at once. */
 export class ConfigError extends DagrunError {
   readonly code = 'invalid_config';

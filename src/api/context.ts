@@ -75,14 +75,15 @@ export function writeContext(req: Request): WriteContext {
   const locals = localsOf(req.res as Response);
   let last: GlobalPosition | undefined;
   const store: EventStore = {
-    append: async (stream, events, expected) => {
-      const result = await deps.store.append(stream, events, expected);
+    append: async (stream, events, expected, options) => {
+      const result = await deps.store.append(stream, events, expected, options);
       last = result.position;
       return result;
     },
     readStream: (stream, options) => deps.store.readStream(stream, options),
     readAll: (options) => deps.store.readAll(options),
     subscribe: (options) => deps.store.subscribe(options),
+    nextTerm: (key) => deps.store.nextTerm(key),
     close: () => Promise.resolve(),
   };
   return {

@@ -13,11 +13,12 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { InProcessCoordination } from '../coordination/in-process.js';
+import { SCHEDULER_ELECTION } from '../coordination/types.js';
 import { CoalescedAppends } from '../events/postgres/coalesced-appends.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
 import { Dispatcher } from '../scheduler/dispatcher.js';
-import { SchedulerLeader } from '../scheduler/leader.js';
+import { SCHEDULER_FENCE, SchedulerLeader } from '../scheduler/leader.js';
 import { PostgresAttemptLogStore } from '../workers/attempt-logs.js';
 import { TaskTypeRouter } from '../workers/executors/index.js';
 import { Worker } from '../workers/worker.js';
@@ -84,8 +85,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       }),
   );
   for (const worker of workers) await worker.start();
-  const leadership = await coordination.campaign('local');
-  leader = new SchedulerLeader({ store, dispatcher, term: leadership.term, log: options.log });
+  const leadership = await coordination.campaign(SCHEDULER_ELECTION, 'local');
+  const term = await store.nextTerm(SCHEDULER_FENCE);
+  leader = new SchedulerLeader({ store, dispatcher, term, log: options.log });
   await leader.start();
   const started = leader;
   let stopping: Promise<void> | undefined;

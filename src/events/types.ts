@@ -91,12 +91,36 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/**
+ * A fencing token (invariant 3): an append fenced with `term` commits only while `term` is the
+ * newest term taken for `key` (see `EventStore.nextTerm`); otherwise it writes nothing and throws
+ * `FencedError`.
+ */
+export interface Fence {
+  readonly key: string;
+  readonly term: number;
+}
+
+export interface AppendOptions {
+  readonly fence?: Fence | undefined;
+}
+
 export interface EventStore {
-  append(stream: string, events: readonly NewEvent[], expected?: ExpectedRevision): Promise<AppendResult>;
+  append(
+    stream: string,
+    events: readonly NewEvent[],
+    expected?: ExpectedRevision,
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /** Events of one stream in revision order; an empty array when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of all streams in the global order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribe(options?: SubscribeOptions): EventSubscription;
+  /**
+   * Takes the next term for `key`: strictly greater than every term taken before for it, across
+   * processes and restarts. From then on, appends fenced with an older term of `key` fail.
+   */
+  nextTerm(key: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { validateEvents } from './schemas/index.js';
-import type { EventStore, ExpectedRevision, NewEvent } from './types.js';
+import type { AppendOptions, EventStore, ExpectedRevision, NewEvent } from './types.js';
 
 /**
  * Wraps any EventStore so that every append is checked against the schema registry before it
@@ -7,11 +7,16 @@ import type { EventStore, ExpectedRevision, NewEvent } from './types.js';
  */
 export function withSchemaValidation(store: EventStore): EventStore {
   return {
-    append: (stream: string, events: readonly NewEvent[], expected?: ExpectedRevision) =>
-      store.append(stream, validateEvents(stream, events), expected),
+    append: (
+      stream: string,
+      events: readonly NewEvent[],
+      expected?: ExpectedRevision,
+      options?: AppendOptions,
+    ) => store.append(stream, validateEvents(stream, events), expected, options),
     readStream: (stream, options) => store.readStream(stream, options),
     readAll: (options) => store.readAll(options),
     subscribe: (options) => store.subscribe(options),
+    nextTerm: (key) => store.nextTerm(key),
     close: () => store.close(),
   };
 }

@@ -13,7 +13,7 @@
  * next one's start.
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, FencedError } from '../errors.js';
 import { type RunEvent, streams } from '../events/schemas/index.js';
 import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -51,6 +51,8 @@ interface ActiveRun {
 }
 
 const RUN_AND_ATTEMPT_STREAMS = ['run-', 'attempt-'];
+/** The fence key of scheduler terms (EventStore.nextTerm): every decision is fenced with it. */
+export const SCHEDULER_FENCE = 'scheduler';
 /** The gap after a decide pass, in multiples of its cost: passes take at most 1/10 of the time. */
 const PASS_SPACING = 9;
 
@@ -76,8 +78,11 @@ export class SchedulerLeader {
   private stopped = false;
   private readonly now: () => number;
 
+  private readonly fence: { readonly key: string; readonly term: number };
+
   constructor(private readonly options: LeaderOptions) {
     this.dags = new DagVersions(options.store);
+    this.fence = { key: SCHEDULER_FENCE, term: options.term };
     this.now = options.now ?? Date.now;
   }
 
@@ -271,10 +276,23 @@ export class SchedulerLeader {
   }
 
   private checkTerm(run: ActiveRun): void {
-    if (run.state.term > this.options.term) {
-      this.stopped = true;
-      this.options.onDeposed?.(run.state.term);
-    }
+    if (run.state.term > this.options.term) this.stepDown(run.state.term);
+  }
+
+  /** A fenced append was refused: a newer leader has taken a term. Decide nothing more. */
+  private deposed(error: FencedError): void {
+    this.options.log.warn('scheduler deposed: a newer term was taken', {
+      term: this.options.term,
+      current: error.current,
+    });
+    this.stepDown(error.current ?? this.options.term + 1);
+  }
+
+  private stepDown(term: number): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.options.onDeposed?.(term);
   }
 
   private markDirty(runId: string): void {
@@ -343,9 +361,11 @@ export class SchedulerLeader {
           streams.run(runId),
           decision.events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })),
           expected < 0 ? 'no_stream' : expected,
+          { fence: this.fence },
         );
         run.appendedAt = appended.position;
       } catch (error) {
+        if (error instanceof FencedError) return this.deposed(error);
         if (!(error instanceof ConcurrencyError)) throw error;
         // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
         await this.reload(runId, run);
@@ -443,8 +463,10 @@ export class SchedulerLeader {
           },
         ],
         0,
+        { fence: this.fence },
       );
     } catch (error) {
+      if (error instanceof FencedError) return this.deposed(error);
       // The worker reported first: its outcome stands and reaches us through the subscription.
       if (error instanceof ConcurrencyError) return;
       throw error;

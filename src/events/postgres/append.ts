@@ -4,9 +4,9 @@
  * batch, inserts and notifies in a single round trip.
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, ConflictError } from '../../errors.js';
+import { ConcurrencyError, ConflictError, FencedError } from '../../errors.js';
 import { encodePosition, START_POSITION } from '../position.js';
-import type { AppendResult, ExpectedRevision, NewEvent } from '../types.js';
+import type { AppendResult, ExpectedRevision, Fence, NewEvent } from '../types.js';
 import { invalid, type Queryable, requireStreamName } from './read.js';
 
 /** Most events one append may carry; larger batches are split by the caller. */
@@ -24,10 +24,12 @@ export interface AppendOptions {
    * the caller's own transaction the violation has already aborted it. Default true.
    */
   readonly retryOnDuplicate?: boolean;
+  /** Append only while this term is the newest of its key (migrations/0004_fences.sql). */
+  readonly fence?: Fence | undefined;
 }
 
 interface AppendRow {
-  readonly outcome: 'appended' | 'duplicate' | 'conflict' | 'id_elsewhere' | 'id_mismatch';
+  readonly outcome: 'appended' | 'duplicate' | 'conflict' | 'id_elsewhere' | 'id_mismatch' | 'fenced';
   readonly revision: string | null;
   readonly transaction_id: string | null;
   readonly global_seq: string | null;
@@ -50,14 +52,20 @@ export async function appendToStream(
   const [kind, revision] = expectation(expected);
   const payload = serialize(events);
   const attempts = options.retryOnDuplicate === false ? 1 : 3;
+  const fence = options.fence === undefined ? undefined : checkFence(options.fence);
   for (let attempt = 1; ; attempt++) {
     try {
       const { rows } = await db.query<AppendRow>(
-        `SELECT outcome, revision, transaction_id::text AS transaction_id, global_seq, detail
-         FROM dagrun_append($1, $2, $3, $4::jsonb, $5)`,
-        [stream, kind, revision, payload, options.notify ?? true],
+        fence
+          ? `SELECT outcome, revision, transaction_id::text AS transaction_id, global_seq, detail
+             FROM dagrun_append_fenced($6, $7, $1, $2, $3, $4::jsonb, $5)`
+          : `SELECT outcome, revision, transaction_id::text AS transaction_id, global_seq, detail
+             FROM dagrun_append($1, $2, $3, $4::jsonb, $5)`,
+        fence
+          ? [stream, kind, revision, payload, options.notify ?? true, fence.key, fence.term]
+          : [stream, kind, revision, payload, options.notify ?? true],
       );
-      return toResult(stream, expected, rows[0]!);
+      return toResult(stream, expected, rows[0]!, fence);
     } catch (error) {
       if (!isEventIdViolation(error)) throw error;
       // An identical append committed between our duplicate check and our insert. Asking again
@@ -75,8 +83,36 @@ export async function appendToStream(
   }
 }
 
-function toResult(stream: string, expected: ExpectedRevision, row: AppendRow): AppendResult {
+/** Takes the next term of `key` (see `EventStore.nextTerm`). */
+export async function nextTerm(db: Queryable, key: string): Promise<number> {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200)
+    throw invalid('key', 'must be a fence key of 1 to 200 characters');
+  const { rows } = await db.query<{ term: string }>('SELECT dagrun_next_term($1)::text AS term', [key]);
+  return Number(rows[0]!.term);
+}
+
+export function checkFence(fence: Fence): Fence {
+  if (typeof fence.key !== 'string' || fence.key.length === 0 || fence.key.length > 200)
+    throw invalid('fence.key', 'must be a fence key of 1 to 200 characters');
+  if (!Number.isSafeInteger(fence.term) || fence.term < 1)
+    throw invalid('fence.term', `must be a term >= 1, got ${JSON.stringify(fence.term)}`);
+  return fence;
+}
+
+/** The error for a 'fenced' outcome (revision holds the current term, NULL when none). */
+export function fencedError(fence: Fence, current: string | null): FencedError {
+  return new FencedError(fence.key, fence.term, current === null ? undefined : Number(current));
+}
+
+function toResult(
+  stream: string,
+  expected: ExpectedRevision,
+  row: AppendRow,
+  fence: Fence | undefined,
+): AppendResult {
   switch (row.outcome) {
+    case 'fenced':
+      throw fencedError(fence ?? { key: '?', term: 0 }, row.revision);
     case 'appended':
     case 'duplicate':
       return {

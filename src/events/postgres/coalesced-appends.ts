@@ -8,13 +8,16 @@ import { ConcurrencyError } from '../../errors.js';
 import { encodePosition } from '../position.js';
 import { validateEvents } from '../schemas/index.js';
 import type {
+  AppendOptions,
   AppendResult,
   EventStore,
   ExpectedRevision,
+  Fence,
   NewEvent,
   RecordedEvent,
   SubscribeOptions,
 } from '../types.js';
+import { checkFence, fencedError } from './append.js';
 import { CommitNotifier } from './notifier.js';
 import { EVENTS_CHANNEL } from './subscription.js';
 
@@ -22,13 +25,14 @@ interface PendingAppend {
   readonly stream: string;
   readonly events: readonly NewEvent[];
   readonly expected: ExpectedRevision;
+  readonly fence: Fence | undefined;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
 interface AppendRow {
   readonly ord: string;
-  readonly outcome: 'appended' | 'duplicate' | 'conflict' | 'id_elsewhere' | 'id_mismatch';
+  readonly outcome: 'appended' | 'duplicate' | 'conflict' | 'id_elsewhere' | 'id_mismatch' | 'fenced';
   readonly revision: string | null;
   readonly transaction_id: string | null;
   readonly global_seq: string | null;
@@ -81,18 +85,22 @@ export class CoalescedAppends implements EventStore {
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision = 'any',
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     // Nothing to batch, or an expectation the store must refuse with its own error.
-    if (events.length === 0 || !isExpectation(expected)) return this.inner.append(stream, events, expected);
+    if (events.length === 0 || !isExpectation(expected))
+      return this.inner.append(stream, events, expected, options);
     let checked: NewEvent[];
+    let fence: Fence | undefined;
     try {
       // Validated here, as the wrapped store would, so a bad event fails its own append only.
       checked = validateEvents(stream, events).map((e) => (e.id ? e : { ...e, id: randomUUID() }));
+      fence = options.fence === undefined ? undefined : checkFence(options.fence);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ stream, events: checked, expected, resolve, reject });
+      this.queue.push({ stream, events: checked, expected, fence, resolve, reject });
       this.schedule();
     });
   }
@@ -100,6 +108,7 @@ export class CoalescedAppends implements EventStore {
   readStream: EventStore['readStream'] = (stream, options) => this.inner.readStream(stream, options);
   readAll: EventStore['readAll'] = (options) => this.inner.readAll(options);
   subscribe = (options?: SubscribeOptions) => this.inner.subscribe(options);
+  nextTerm = (key: string) => this.inner.nextTerm(key);
 
   /** The wrapped store stays open (its owner closes it); waits for the appends in flight. */
   close(): Promise<void> {
@@ -155,21 +164,33 @@ export class CoalescedAppends implements EventStore {
       const payload = batch
         .map((append, ord) => {
           const [kind, revision] = expectation(append.expected);
-          return { ord, s: append.stream, k: kind, r: revision, e: append.events };
+          const { fence } = append;
+          return {
+            ord,
+            s: append.stream,
+            k: kind,
+            r: revision,
+            e: append.events,
+            fk: fence?.key,
+            ft: fence?.term,
+          };
         })
         .sort((a, b) => compare(a.s, b.s));
       ({ rows } = await this.pool.query<AppendRow>(
         `SELECT (a.x->>'ord')::int AS ord, r.outcome, r.revision, r.transaction_id::text AS transaction_id,
                 r.global_seq
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(x, n)
-         CROSS JOIN LATERAL dagrun_append(a.x->>'s', a.x->>'k', (a.x->>'r')::bigint, a.x->'e', false) AS r
+         CROSS JOIN LATERAL dagrun_append_fenced(a.x->>'fk', (a.x->>'ft')::bigint,
+           a.x->>'s', a.x->>'k', (a.x->>'r')::bigint, a.x->'e', false) AS r
          ORDER BY a.n`,
         [JSON.stringify(payload)],
       ));
     } catch {
       // Nothing was written. One by one through the store: each append gets what it would alone.
       await Promise.all(
-        batch.map((a) => this.inner.append(a.stream, a.events, a.expected).then(a.resolve, a.reject)),
+        batch.map((a) =>
+          this.inner.append(a.stream, a.events, a.expected, { fence: a.fence }).then(a.resolve, a.reject),
+        ),
       );
       return;
     }
@@ -201,11 +222,14 @@ export class CoalescedAppends implements EventStore {
             ),
           );
           return;
+        case 'fenced':
+          append.reject(fencedError(append.fence ?? { key: '?', term: 0 }, row!.revision));
+          return;
         case 'id_elsewhere':
         case 'id_mismatch':
           // A replayed id (rare): let the store word the error exactly as the contract says.
           this.inner
-            .append(append.stream, append.events, append.expected)
+            .append(append.stream, append.events, append.expected, { fence: append.fence })
             .then(append.resolve, append.reject);
           return;
         case undefined:

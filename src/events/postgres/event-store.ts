@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { createPool } from '../../db/pool.js';
 import { decodePosition } from '../position.js';
 import type {
+  AppendOptions,
   AppendResult,
   EventStore,
   ExpectedRevision,
@@ -16,7 +17,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from '../types.js';
-import { appendToStream } from './append.js';
+import { appendToStream, nextTerm } from './append.js';
 import { CommitNotifier } from './notifier.js';
 import { readAllEvents, readStreamEvents } from './read.js';
 import { EVENTS_CHANNEL, type PostgresSubscribeOptions, PostgresSubscription } from './subscription.js';
@@ -95,15 +96,23 @@ export class PostgresEventStore implements EventStore {
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision = 'any',
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     this.assertOpen();
     const mode = this.options.notify ?? 'after_commit';
     const result = await appendToStream(this.pool, stream, events, expected, {
       notify: mode === 'in_transaction',
+      fence: options.fence,
     });
     if (mode === 'after_commit' && events.length > 0)
       this.notifier.announce(decodePosition(result.position).major);
     return result;
+  }
+
+  /** The next fencing term of `key` (migrations/0004_fences.sql). */
+  async nextTerm(key: string): Promise<number> {
+    this.assertOpen();
+    return nextTerm(this.pool, key);
   }
 
   /** Events of one stream in revision order, from `fromRevision` (default 0); `[]` if none. */
