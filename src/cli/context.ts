@@ -32,8 +32,14 @@ export const EXIT_USAGE = 2;
 export async function runAction(
   globals: GlobalOptions,
   body: (ctx: CliContext) => Promise<number | undefined>,
+  /** The subcommand's own flags, by the name of the setting they override (e.g. DAGRUN_PORT). */
+  commandFlags: ConfigFlags = {},
 ): Promise<void> {
-  const flags: ConfigFlags = { DATABASE_URL: globals.databaseUrl, DAGRUN_LOG_LEVEL: globals.logLevel };
+  const flags: ConfigFlags = {
+    ...commandFlags,
+    DATABASE_URL: globals.databaseUrl,
+    DAGRUN_LOG_LEVEL: globals.logLevel,
+  };
   let config: Config;
   try {
     config = loadConfigFromProcess(flags);

@@ -7,8 +7,10 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerSchedulerCommand } from './commands/scheduler.js';
 import { registerStandaloneCommand } from './commands/standalone.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT_USAGE } from './context.js';
 
 const program = new Command()
@@ -21,6 +23,8 @@ const program = new Command()
 
 registerRunCommand(program);
 registerStandaloneCommand(program);
+registerSchedulerCommand(program);
+registerWorkerCommand(program);
 registerValidateCommand(program);
 registerMigrateCommand(program);
 registerDagCommands(program);

@@ -105,6 +105,36 @@ export const configSchema = z.object({
   DAGRUN_API_MAX_PROJECTOR_LAG_MS: milliseconds.default(10_000),
   /** How long a write waits for the read models to show it before answering 202 instead. */
   DAGRUN_API_READ_YOUR_WRITES_MS: milliseconds.default(2_000),
+  /** Most ready-but-unclaimed attempts the scheduler holds; the API sheds load above it. */
+  DAGRUN_MAX_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Where a process serves /health/live, /health/ready and /metrics (0: any free port). */
+  DAGRUN_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  DAGRUN_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Shared secret of schedulers and workers: workers present it when they pull work. */
+  DAGRUN_CLUSTER_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable characters without spaces')
+    .optional(),
+  /** TTL of etcd leases (scheduler leadership, worker registrations), in seconds. */
+  DAGRUN_LEASE_TTL_S: z.coerce.number().int().min(2).max(300).default(5),
+  DAGRUN_ETCD_PREFIX: z
+    .string()
+    .regex(/^\/([A-Za-z0-9_.-]+\/)*$/, 'must look like /dagrun/ (slashes around each part)')
+    .default('/dagrun/'),
+  /** The scheduler's dispatch endpoint, where workers pull work from the leader. */
+  DAGRUN_DISPATCH_HOST: z.string().min(1).default('127.0.0.1'),
+  DAGRUN_DISPATCH_PORT: z.coerce.number().int().min(0).max(65_535).default(7401),
+  /** The dispatch URL workers are told (default: http://DAGRUN_DISPATCH_HOST:port). */
+  DAGRUN_DISPATCH_ADVERTISE: z.url().optional(),
+  DAGRUN_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1 to 100 letters, digits, _ . -')
+    .optional(),
+  /** Labels a worker offers (comma-separated); a task that requires labels runs only where all are offered. */
+  DAGRUN_WORKER_LABELS: z.string().default(''),
+  /** How long SIGTERM lets in-flight attempts finish before they are abandoned. */
+  DAGRUN_DRAIN_GRACE_MS: milliseconds.default(30_000),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -128,6 +158,19 @@ export interface Config {
     readonly inheritedEnv: Readonly<Record<string, string>>;
   };
   readonly api: ApiConfig;
+  readonly maxBacklog: number;
+  readonly health: { readonly host: string; readonly port: number | undefined };
+  readonly cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  readonly token: string | undefined;
+  readonly leaseTtlSeconds: number;
+  readonly etcdPrefix: string;
+  readonly dispatch: { readonly host: string; readonly port: number; readonly advertise: string | undefined };
+  readonly workerId: string | undefined;
+  readonly workerLabels: readonly string[];
+  readonly drainGraceMs: number;
 }
 
 export interface ApiConfig {
@@ -189,6 +232,23 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
       requestTimeoutMs: raw.DAGRUN_API_REQUEST_TIMEOUT_MS,
       maxProjectorLagMs: raw.DAGRUN_API_MAX_PROJECTOR_LAG_MS,
       readYourWritesMs: raw.DAGRUN_API_READ_YOUR_WRITES_MS,
+    },
+    maxBacklog: raw.DAGRUN_MAX_BACKLOG,
+    health: { host: raw.DAGRUN_HEALTH_HOST, port: raw.DAGRUN_HEALTH_PORT },
+    cluster: {
+      token: raw.DAGRUN_CLUSTER_TOKEN,
+      leaseTtlSeconds: raw.DAGRUN_LEASE_TTL_S,
+      etcdPrefix: raw.DAGRUN_ETCD_PREFIX,
+      dispatch: {
+        host: raw.DAGRUN_DISPATCH_HOST,
+        port: raw.DAGRUN_DISPATCH_PORT,
+        advertise: raw.DAGRUN_DISPATCH_ADVERTISE,
+      },
+      workerId: raw.DAGRUN_WORKER_ID,
+      workerLabels: raw.DAGRUN_WORKER_LABELS.split(',')
+        .map((label) => label.trim())
+        .filter(Boolean),
+      drainGraceMs: raw.DAGRUN_DRAIN_GRACE_MS,
     },
   };
 }

@@ -40,13 +40,20 @@ export class InProcessCoordination implements Coordination {
   async campaign(election: string, candidateId: string, options: CampaignOptions = {}): Promise<Leadership> {
     const state = this.election(election);
     const { signal } = options;
+    signal?.throwIfAborted();
     while (state.current) {
       await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal?.reason);
-        state.waiters.push(() => {
+        const waiter = () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
-        });
+        };
+        // Leave the line: a resign must wake the next live candidate, not this one.
+        const onAbort = () => {
+          const index = state.waiters.indexOf(waiter);
+          if (index >= 0) state.waiters.splice(index, 1);
+          reject(signal?.reason);
+        };
+        state.waiters.push(waiter);
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
@@ -117,6 +124,7 @@ export class InProcessCoordination implements Coordination {
   }
 
   async lock(name: string, options: LockOptions): Promise<Lock> {
+    options.signal?.throwIfAborted();
     const waiters = this.locks.get(name);
     if (waiters === undefined) {
       this.locks.set(name, []);

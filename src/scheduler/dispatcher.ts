@@ -101,6 +101,25 @@ export class Dispatcher implements WorkSource {
     }
   }
 
+  /**
+   * Takes back what a poll handed out but never reached its worker (a network transport whose
+   * connection dropped): the items are queued again, the cancellations kept for the next poll.
+   */
+  giveBack(workerId: string, result: PollResult): void {
+    for (const item of result.items) {
+      const key = attemptKey(item);
+      const handed = this.handedOut.get(key);
+      if (!handed || handed.workerId !== workerId) continue;
+      this.handedOut.delete(key);
+      const slot = this.workers.get(workerId);
+      if (slot) slot.outstanding = Math.max(0, slot.outstanding - 1);
+      this.queuedKeys.add(key);
+      this.place(item);
+    }
+    const slot = this.workers.get(workerId);
+    if (slot) slot.cancel.push(...result.cancel);
+  }
+
   /** Asks a worker to kill an attempt (delivered with its next poll). */
   cancel(workerId: string, ref: AttemptRef): void {
     const slot = this.workers.get(workerId);

@@ -145,6 +145,19 @@ export class SchedulerLeader {
     }
   }
 
+  /**
+   * The set of live workers changed (the registry dropped one): runs with running attempts are
+   * decided again, and attempts of a worker that is gone are abandoned (worker_lost) and retried.
+   */
+  workersChanged(): void {
+    for (const [runId, run] of this.runs) if (run.state.running.size > 0) this.markDirty(runId);
+  }
+
+  /** The term this leader decides under. */
+  get term(): number {
+    return this.options.term;
+  }
+
   /** Active runs, for health and metrics. */
   get activeRuns(): number {
     return this.runs.size;

@@ -17,9 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, DagrunError } from '../errors.js';
 import { streams } from '../events/schemas/index.js';
-import type { EventStore } from '../events/types.js';
+import type { EventStore, ExpectedRevision, NewEvent } from '../events/types.js';
 import { type Logger, withCorrelation } from '../observability/logger.js';
 import { type AttemptRef, attemptKey, type WorkItem, type WorkSource } from '../scheduler/work-source.js';
 import type { AttemptLogStore } from './attempt-logs.js';
@@ -40,6 +40,15 @@ export interface WorkerOptions {
   readonly pythonInterpreter?: string;
   readonly killGraceMs?: number;
   readonly pollWaitMs?: number;
+  /** Told of every attempt this worker ran, once its outcome is settled (for metrics). */
+  readonly onAttemptEnd?: (end: AttemptEnd) => void;
+}
+
+export interface AttemptEnd {
+  readonly taskType: string;
+  /** The outcome event appended (AttemptSucceeded, …), or `refused` when the leader decided first. */
+  readonly outcome: string;
+  readonly durationMs: number;
 }
 
 interface InFlight {
@@ -153,22 +162,18 @@ export class Worker {
   }
 
   private async runAttempt(item: WorkItem, abort: AbortController, release: () => void): Promise<void> {
-    const { store, log } = this.options;
+    const { log } = this.options;
     const stream = streams.attempt(item.runId, item.taskId, item.attempt);
     const metadata = { correlationId: item.runId, causationId: attemptKey(item), actor: `worker:${this.id}` };
     const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
     try {
-      await store.append(
-        stream,
-        [
-          {
-            type: 'AttemptStarted',
-            data: { ...ref, workerId: this.id, startedAt: new Date().toISOString() },
-            metadata,
-          },
-        ],
-        'no_stream',
-      );
+      const claim: NewEvent = {
+        id: randomUUID(),
+        type: 'AttemptStarted',
+        data: { ...ref, workerId: this.id, startedAt: new Date().toISOString() },
+        metadata,
+      };
+      await this.appendDurably(stream, claim, 'no_stream', CLAIM_RETRY_MS);
     } catch (error) {
       if (error instanceof ConcurrencyError) {
         log.info('attempt already claimed elsewhere; dropped');
@@ -223,12 +228,47 @@ export class Worker {
           : { type: 'AttemptFailed', data: { ...common, failure: result.failure } };
     release();
     try {
-      await store.append(stream, [{ ...outcome, metadata }], 0);
+      await this.appendDurably(stream, { id: randomUUID(), ...outcome, metadata }, 0, OUTCOME_RETRY_MS);
       if (info) log.info('attempt finished', { outcome: outcome.type, durationMs: result.durationMs });
+      this.options.onAttemptEnd?.({
+        taskType: item.task.type,
+        outcome: outcome.type,
+        durationMs: result.durationMs,
+      });
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
+      this.options.onAttemptEnd?.({
+        taskType: item.task.type,
+        outcome: 'refused',
+        durationMs: result.durationMs,
+      });
       // The leader decided this attempt first (cancelled, timed out, worker presumed lost).
       log.warn('attempt outcome refused: already decided', { outcome: outcome.type });
+    }
+  }
+
+  /**
+   * Appends one event, retrying failures that are not answers (a lost connection, a restarting
+   * database) with backoff for up to `retryMs`. The event keeps its id across tries, so a try
+   * that did commit before its answer was lost is recognised as a duplicate, not appended twice.
+   * Refusals (a lost race, a fenced or invalid append) are thrown at once.
+   */
+  private async appendDurably(
+    stream: string,
+    event: NewEvent,
+    expected: ExpectedRevision,
+    retryMs: number,
+  ): Promise<void> {
+    const deadline = performance.now() + retryMs;
+    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
+      try {
+        await this.options.store.append(stream, [event], expected);
+        return;
+      } catch (error) {
+        if (error instanceof DagrunError || performance.now() + pauseMs > deadline) throw error;
+        this.options.log.warn('append failed; retrying', { stream, error: String(error), pauseMs });
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
     }
   }
 
@@ -244,6 +284,13 @@ export class Worker {
     return Object.fromEntries(entries);
   }
 }
+
+/**
+ * How long a claim, and an outcome, are retried while the store is unreachable. A claim gives up
+ * sooner: the dispatcher hands an unclaimed attempt to another worker after its claim timeout.
+ */
+const CLAIM_RETRY_MS = 20_000;
+const OUTCOME_RETRY_MS = 5 * 60_000;
 
 /** The reason a poll's wait is cut short (a constant: an abort without one builds a DOMException). */
 const WAKE = new Error('wake up');

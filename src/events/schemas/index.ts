@@ -9,23 +9,27 @@ import { attemptEventSchemas } from './attempt.js';
 import { dagEventSchemas } from './dag.js';
 import { eventMetadataSchema } from './metadata.js';
 import { runEventSchemas } from './run.js';
+import { workerEventSchemas } from './worker.js';
 
 export * from './attempt.js';
 export * from './dag.js';
 export * from './metadata.js';
 export * from './run.js';
+export * from './worker.js';
 
 /** Stream categories and the events each accepts. Categories not listed here are not checked. */
 const categories: Record<string, Record<string, z.ZodType>> = {
   dag: dagEventSchemas,
   run: runEventSchemas,
   attempt: attemptEventSchemas,
+  workers: workerEventSchemas,
 };
 
 export const streams = {
   dag: (dagId: string) => `dag-${dagId}`,
   run: (runId: string) => `run-${runId}`,
   attempt: (runId: string, taskId: string, attempt: number) => `attempt-${runId}-${taskId}-${attempt}`,
+  workers: () => 'workers',
 } as const;
 
 /** The category of a stream name: the part before the first `-`. */

@@ -1,0 +1,225 @@
+/**
+ * `dagrun worker`: a worker of a distributed deployment (run many). It registers in etcd under a
+ * lease (its id, capacity, labels and version), finds the scheduler leader there, pulls work from
+ * it with the cluster token, claims and runs attempts and appends their outcomes to the event
+ * store itself. If its lease is lost (paused or cut off past the TTL) it registers again; the
+ * leader has meanwhile abandoned its running attempts, and their outcomes are refused (fenced).
+ *
+ * SIGINT/SIGTERM drain: stop claiming, let in-flight attempts finish within DAGRUN_DRAIN_GRACE_MS
+ * (abandon the rest), tell the leader, revoke the lease, exit 0.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Coordination, Registration, WorkerRecord } from '../../coordination/types.js';
+import { startHealthServer } from '../../observability/health-server.js';
+import type { Logger } from '../../observability/logger.js';
+import { DAGRUN_VERSION } from '../../version.js';
+import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
+import { TaskTypeRouter } from '../../workers/executors/index.js';
+import { RemoteWorkSource } from '../../workers/remote-source.js';
+import { type AttemptEnd, Worker } from '../../workers/worker.js';
+import {
+  openClusterStore,
+  openCoordination,
+  pingDatabase,
+  requireClusterSettings,
+  shutdownSignal,
+} from '../cluster.js';
+import { type GlobalOptions, runAction } from '../context.js';
+
+interface WorkerFlags {
+  readonly concurrency?: string;
+  readonly labels?: string;
+  readonly id?: string;
+  readonly scriptsDir: string;
+  readonly healthHost?: string;
+  readonly healthPort?: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker of a distributed deployment: pull attempts from the scheduler leader')
+    .option('--concurrency <n>', 'attempts run at once (env DAGRUN_WORKER_CONCURRENCY)')
+    .option('--labels <list>', 'labels this worker offers, comma-separated (env DAGRUN_WORKER_LABELS)')
+    .option('--id <id>', 'worker id (env DAGRUN_WORKER_ID; default host-pid)')
+    .option('--scripts-dir <dir>', 'where relative Python scripts and working directories resolve', '.')
+    .option('--health-host <host>', 'health and metrics host (env DAGRUN_HEALTH_HOST)')
+    .option('--health-port <port>', 'health and metrics port; 0: any (env DAGRUN_HEALTH_PORT)')
+    .action(async (flags: WorkerFlags, command: Command) => {
+      await runAction(
+        command.optsWithGlobals<GlobalOptions>(),
+        async (ctx) => {
+          const { config, log } = ctx;
+          const settings = requireClusterSettings(config);
+          const shutdown = shutdownSignal();
+          const id = config.cluster.workerId ?? `${hostname()}-${process.pid}`;
+          const { pool, store, close } = await openClusterStore(
+            config,
+            settings,
+            'dagrun-worker',
+            log,
+            shutdown.signal,
+          );
+          const coordination = openCoordination(config, settings, log);
+          const source = new RemoteWorkSource({ coordination, token: settings.token, log });
+          const registry = new Registry();
+          collectDefaultMetrics({ register: registry });
+          const metrics = workerMetrics(registry);
+          const record: WorkerRecord = {
+            id,
+            capacity: config.workers.concurrency,
+            labels: config.cluster.workerLabels,
+            version: DAGRUN_VERSION,
+            host: hostname(),
+            pid: process.pid,
+          };
+          const worker = new Worker({
+            id,
+            capacity: record.capacity,
+            labels: record.labels,
+            source,
+            store,
+            executor: new TaskTypeRouter({ inheritedEnv: config.workers.inheritedEnv }),
+            logs: new PostgresAttemptLogStore(pool),
+            log,
+            baseDir: resolve(flags.scriptsDir),
+            pythonInterpreter: config.workers.python,
+            pollWaitMs: 10_000,
+            onAttemptEnd: metrics.attemptEnded,
+          });
+          metrics.running(() => worker.running);
+          const lease = new KeptRegistration(coordination, record, log, shutdown.signal);
+          await lease.start();
+          await worker.start();
+          const health = await startHealthServer({
+            host: config.health.host,
+            port: config.health.port ?? 0,
+            registry,
+            log,
+            checks: {
+              postgres: () => pingDatabase(pool),
+              registered: async () => ({ ok: lease.registered }),
+              leader: async () => ({ ok: source.leaderAddress !== undefined, detail: source.leaderAddress }),
+              worker: async () => ({
+                ok: true,
+                detail: { running: worker.running, capacity: record.capacity },
+              }),
+            },
+          });
+          log.info('worker started', { workerId: id, capacity: record.capacity, labels: record.labels });
+          ctx.out(`dagrun worker ${id}: ${record.capacity} slots; health on ${health.url}`);
+          const signal = await shutdown.received;
+          log.info('draining', { signal, graceMs: config.cluster.drainGraceMs });
+          await worker.drain(config.cluster.drainGraceMs);
+          await lease.stop();
+          await source.close();
+          await coordination.close();
+          await health.close();
+          await close();
+          log.info('worker stopped');
+          return 0;
+        },
+        {
+          DAGRUN_WORKER_CONCURRENCY: flags.concurrency,
+          DAGRUN_WORKER_LABELS: flags.labels,
+          DAGRUN_WORKER_ID: flags.id,
+          DAGRUN_HEALTH_HOST: flags.healthHost,
+          DAGRUN_HEALTH_PORT: flags.healthPort,
+        },
+      );
+    });
+}
+
+/** The worker's registration, registered again whenever its lease is lost, until stopped. */
+class KeptRegistration {
+  private current: Registration | undefined;
+  private keeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly coordination: Coordination,
+    private readonly record: WorkerRecord,
+    private readonly log: Logger,
+    private readonly stopping: AbortSignal,
+  ) {}
+
+  get registered(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Registers (retrying until etcd answers), then keeps the registration. */
+  async start(): Promise<void> {
+    await this.register();
+    this.keeping = this.keep();
+  }
+
+  async stop(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    await current
+      ?.revoke()
+      .catch((error) => this.log.warn('revoking the lease failed', { error: String(error) }));
+    await this.keeping;
+  }
+
+  private async keep(): Promise<void> {
+    while (!this.stopping.aborted) {
+      const current = this.current;
+      if (!current) return;
+      await Promise.race([
+        current.lost,
+        new Promise((r) => this.stopping.addEventListener('abort', r, { once: true })),
+      ]);
+      if (this.stopping.aborted) return;
+      this.current = undefined;
+      this.log.warn('worker registration lost; registering again', { workerId: this.record.id });
+      await this.register();
+    }
+  }
+
+  private async register(): Promise<void> {
+    for (let pauseMs = 250; !this.stopping.aborted; pauseMs = Math.min(pauseMs * 2, 5000)) {
+      try {
+        this.current = await this.coordination.register(this.record);
+        return;
+      } catch (error) {
+        this.log.warn('registering failed; retrying', { error: String(error), pauseMs });
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    }
+  }
+}
+
+function workerMetrics(registry: Registry) {
+  const attempts = new Counter({
+    name: 'dagrun_worker_attempts_total',
+    help: 'Attempts this worker ran, by task type and outcome',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'dagrun_worker_attempt_duration_seconds',
+    help: 'How long attempts ran, by task type',
+    labelNames: ['type'],
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600],
+    registers: [registry],
+  });
+  return {
+    attemptEnded(end: AttemptEnd): void {
+      attempts.inc({ type: end.taskType, outcome: end.outcome });
+      durations.observe({ type: end.taskType }, end.durationMs / 1000);
+    },
+    running(read: () => number): void {
+      new Gauge({
+        name: 'dagrun_worker_running_attempts',
+        help: 'Attempts running on this worker',
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    },
+  };
+}
