@@ -12,6 +12,9 @@
  * does not leave it running (or holding our pipes open). Processes that leave the group
  * themselves (setsid, `set -m` job control) cannot be followed this way; once the group is gone
  * we read what they still write for at most `drainMs`, then close our end of the pipes.
+ *
+ * The group is tracked by the process's `GroupReaper` from its spawn until it has been reaped,
+ * so that it is killed even if the worker dies (by SIGKILL too) while it runs.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +26,7 @@ import {
   type OutputSink,
 } from '../output/bounded-capture.js';
 import { openCapturePipes } from '../output/capture-pipe.js';
+import { type GroupTracker, processGroupReaper } from './group-reaper.js';
 
 /** What to run. */
 export interface ProcessSpec {
@@ -43,6 +47,8 @@ export interface ProcessControl {
   /** A directory where the output pipes can be created for a moment, and a unique name prefix. */
   readonly pipeDir: string;
   readonly pipePrefix: string;
+  /** Told when the group starts and once it is gone. Default: this process's `processGroupReaper`. */
+  readonly reaper?: GroupTracker | undefined;
 }
 
 /** How the process ended. `stopped` is set when we stopped it, whatever the exit looked like. */
@@ -83,8 +89,10 @@ export async function runInProcessGroup(spec: ProcessSpec, control: ProcessContr
     },
   ]);
   const pipes = [outPipe!, errPipe!];
+  const reaper = control.reaper ?? processGroupReaper;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let reap: (() => Promise<void>) | undefined;
   try {
     // The abort may have come while the pipes were being made.
     if (control.signal.aborted) return { stopped: 'cancelled', ...captures() };
@@ -101,19 +109,22 @@ export async function runInProcessGroup(spec: ProcessSpec, control: ProcessContr
       cleanup: false,
     });
     const pid = subprocess.pid;
+    // In the same synchronous step as the spawn: from here on, the worker's death kills the group.
+    if (pid !== undefined) reaper.track(pid);
     let stopped: 'timeout' | 'cancelled' | undefined;
     let leaderExited = false;
     let reaping: Promise<void> | undefined;
-    const reap = (): Promise<void> => {
+    reap = (): Promise<void> => {
       if (pid === undefined) return Promise.resolve();
-      reaping ??= reapGroup(pid, control.killGraceMs);
+      // Untracked as soon as it is gone, not later: its id may then be reused (see group-reaper.ts).
+      reaping ??= reapGroup(pid, control.killGraceMs).then(() => reaper.untrack(pid));
       return reaping;
     };
     const stop = (reason: 'timeout' | 'cancelled'): void => {
       // Once the leader has exited its result stands; leftovers are reaped when it settles.
       if (stopped !== undefined || leaderExited) return;
       stopped = reason;
-      void reap(); // awaited below, after the subprocess settles
+      void reap?.(); // awaited below, after the subprocess settles
     };
     timer = setTimeout(() => stop('timeout'), control.timeoutMs);
     onAbort = (): void => stop('cancelled');
@@ -143,6 +154,8 @@ export async function runInProcessGroup(spec: ProcessSpec, control: ProcessContr
   } finally {
     clearTimeout(timer);
     if (onAbort) control.signal.removeEventListener('abort', onAbort);
+    // Done already unless something above threw: then the group is killed (and untracked) here.
+    await reap?.();
     // Idempotent; releases the pipes if anything above threw.
     await Promise.all(
       pipes.map(async (pipe) => {

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type CaptureLimits, defaultCaptureLimits, emptyCapture } from '../output/bounded-capture.js';
 import { TemplateError } from '../templates.js';
+import type { GroupTracker } from './group-reaper.js';
 import { readOutputFile } from './output-file.js';
 import { type ProcessOutcome, runInProcessGroup } from './process-group.js';
 import { buildTaskEnv, fileSafe, outputFilePath } from './task-env.js';
@@ -20,6 +21,11 @@ export interface ProcessExecutorOptions {
   readonly capture?: CaptureLimits;
   /** Largest accepted `$DAGRUN_OUTPUT` file. */
   readonly maxOutputBytes?: number;
+  /**
+   * Told when each task's process group starts and ends, so that the groups die with the worker.
+   * Default: the process's `processGroupReaper`; the runtime has nothing to set.
+   */
+  readonly reaper?: GroupTracker;
 }
 
 /** A command line, and the variables a task type adds under the task's own `env`. */
@@ -86,6 +92,7 @@ export async function runProcessTask(
         onChunk: request.onChunk,
         pipeDir: request.outputDir,
         pipePrefix: `${fileSafe(request.taskId)}.${request.attempt}`,
+        reaper: options.reaper,
       },
     );
     const base = {
