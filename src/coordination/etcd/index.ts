@@ -1,0 +1,1 @@
+export { EtcdCoordination, type EtcdCoordinationOptions } from './etcd-coordination.js';
