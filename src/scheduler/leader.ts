@@ -20,6 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import { type AbandonOrder, decideUntilStable } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { initialRunState, isRunFinished, type RunState } from './core/state.js';
+import { DecisionSpans } from './decision-spans.js';
 import type { Dispatcher } from './dispatcher.js';
 import { type DagVersion, DagVersions, foldRecorded, loadRun } from './run-loader.js';
 import type { WorkItem } from './work-source.js';
@@ -48,6 +49,11 @@ interface ActiveRun {
   notBefore: number;
   /** Where the last decisions this leader appended for the run sit in the log. */
   appendedAt?: GlobalPosition;
+  /** Tracing (decision-spans.ts): RunRequested's traceparent, and this leader's run span's. */
+  readonly requestTrace?: string | undefined;
+  trace?: string | undefined;
+  /** The traceparent each queued task's TaskQueued carries, for a re-dispatch after a failover. */
+  queuedTraces?: Map<string, string>;
 }
 
 const RUN_AND_ATTEMPT_STREAMS = ['run-', 'attempt-'];
@@ -92,7 +98,9 @@ export class SchedulerLeader {
     for (const [runId, run] of this.runs) {
       for (const task of run.state.tasks.values()) {
         if (task.status === 'queued')
-          this.options.dispatcher.enqueue(this.workItem(run, task.plan.id, task.attempt));
+          this.options.dispatcher.enqueue(
+            this.workItem(run, task.plan.id, task.attempt, run.queuedTraces?.get(task.plan.id)),
+          );
       }
       this.markDirty(runId);
     }
@@ -246,6 +254,7 @@ export class SchedulerLeader {
           deciding: false,
           dirty: false,
           notBefore: 0,
+          requestTrace: event.metadata.traceparent,
         };
         this.runs.set(runId, run);
       } else if (event.streamName.startsWith('run-')) {
@@ -267,6 +276,7 @@ export class SchedulerLeader {
           deciding: false,
           dirty: false,
           notBefore: 0,
+          requestTrace: requested?.metadata.traceparent,
         };
         this.runs.set(runId, run);
         return;
@@ -276,6 +286,8 @@ export class SchedulerLeader {
     }
     foldRecorded(run.state, event);
     run.lastEventId = event.id;
+    if (event.type === 'TaskQueued' && event.metadata.traceparent)
+      (run.queuedTraces ??= new Map()).set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
     this.checkTerm(run);
   }
 
@@ -369,15 +381,22 @@ export class SchedulerLeader {
         actor: `scheduler:${term}`,
         term,
       };
+      const spans = DecisionSpans.begin(run, decision.events, term, now);
       try {
         const appended = await store.append(
           streams.run(runId),
-          decision.events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata })),
+          decision.events.map((e, i) => ({
+            id: randomUUID(),
+            type: e.type,
+            data: e.data,
+            metadata: spans ? spans.metadata(metadata, i) : metadata,
+          })),
           expected < 0 ? 'no_stream' : expected,
           { fence: this.fence },
         );
         run.appendedAt = appended.position;
       } catch (error) {
+        spans?.end(error);
         if (error instanceof FencedError) return this.deposed(error);
         if (!(error instanceof ConcurrencyError)) throw error;
         // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
@@ -385,7 +404,8 @@ export class SchedulerLeader {
         run.dirty = true;
         return;
       }
-      this.dispatchQueued(run, decision.events);
+      this.dispatchQueued(run, decision.events, spans);
+      spans?.end();
     }
     await Promise.all(abandon.map((order) => this.abandon(runId, run, order)));
     const queuedAll = decision.events.filter((e) => e.type === 'TaskQueued').length;
@@ -403,15 +423,16 @@ export class SchedulerLeader {
     }
   }
 
-  private dispatchQueued(run: ActiveRun, events: readonly RunEvent[]): void {
-    for (const event of events) {
+  private dispatchQueued(run: ActiveRun, events: readonly RunEvent[], spans?: DecisionSpans): void {
+    for (const [i, event] of events.entries()) {
       if (event.type === 'TaskQueued') {
-        this.options.dispatcher.enqueue(this.workItem(run, event.data.taskId, event.data.attempt));
+        const item = this.workItem(run, event.data.taskId, event.data.attempt, spans?.traceparent(i));
+        this.options.dispatcher.enqueue(item);
       }
     }
   }
 
-  private workItem(run: ActiveRun, taskId: string, attempt: number): WorkItem {
+  private workItem(run: ActiveRun, taskId: string, attempt: number, traceparent?: string): WorkItem {
     const task = run.version.tasks.get(taskId);
     if (!task) throw new Error(`task ${taskId} is not in DAG ${run.state.dagId}`);
     const upstream: Record<string, number> = {};
@@ -430,6 +451,7 @@ export class SchedulerLeader {
       params: run.state.params,
       upstream,
       term: this.options.term,
+      ...(traceparent ? { traceparent } : {}),
     };
   }
 

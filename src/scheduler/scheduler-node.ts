@@ -125,6 +125,8 @@ export class SchedulerNode {
     let leader: SchedulerLeader | undefined;
     const dispatcher = new Dispatcher({
       maxBacklog: this.options.maxBacklog,
+      // A safety net only: answers a worker never read are given back at once (DispatchServer).
+      claimTimeoutMs: 15_000,
       onRoom: () => leader?.onRoom(),
     });
     const registry = new WorkerRegistryView(store, dispatcher, term, log, () => leader?.workersChanged());

@@ -20,6 +20,8 @@ export interface WorkItem {
   readonly upstream: Readonly<Record<string, number>>;
   /** The leader's term when it queued the attempt (for tracing and logs). */
   readonly term: number;
+  /** The W3C traceparent of the dispatch span that queued it (tracing on): the attempt span's parent. */
+  readonly traceparent?: string | undefined;
 }
 
 export interface AttemptRef {

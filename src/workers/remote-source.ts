@@ -7,6 +7,7 @@
  * to the new one, so a worker reconnects as soon as the election is observed. Without a leader,
  * a poll waits for one (up to its wait) and returns nothing.
  */
+import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { Agent, request } from 'undici';
 import { type Coordination, SCHEDULER_ELECTION } from '../coordination/types.js';
@@ -30,6 +31,8 @@ export class RemoteWorkSource implements WorkSource {
   private readonly subscription: Subscription;
   private readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 8 });
   private readonly workers = new Map<string, WorkerInfo>();
+  /** Polls given up on, whose answers the leader should take back (sent with the next poll). */
+  private discarded: string[] = [];
 
   constructor(private readonly options: RemoteWorkSourceOptions) {
     this.subscription = options.coordination.observeLeader(SCHEDULER_ELECTION).subscribe({
@@ -41,6 +44,7 @@ export class RemoteWorkSource implements WorkSource {
           term: leader?.value.term,
         });
         this.leader = address;
+        this.discarded = [];
         const previous = this.leaderChange;
         this.leaderChange = new AbortController();
         previous.abort(LEADER_CHANGED);
@@ -87,12 +91,17 @@ export class RemoteWorkSource implements WorkSource {
       return EMPTY;
     }
     const signal = AbortSignal.any([change, ...(options.signal ? [options.signal] : [])]);
+    const pollId = randomUUID();
+    const discarded = this.discarded.splice(0, 100);
     const body: PollRequest = {
       worker: { ...worker, labels: [...worker.labels] },
       credits,
       waitMs: options.waitMs,
+      pollId,
+      discarded,
     };
     let response: Awaited<ReturnType<typeof request>>;
+    let answer: unknown;
     try {
       response = await request(`${leader}/v1/poll`, {
         method: 'POST',
@@ -103,12 +112,16 @@ export class RemoteWorkSource implements WorkSource {
         headersTimeout: options.waitMs + 15_000,
         bodyTimeout: 15_000,
       });
+      answer = response.statusCode === 200 ? await response.body.json() : undefined;
     } catch (error) {
+      // Whatever the answer carried never reached us: tell the leader with the next poll (a new
+      // leader does not know the ids and ignores them).
+      if (!change.aborted) this.discarded.push(...discarded, pollId);
       if (signal.aborted) return EMPTY;
       throw new Error(`polling the leader at ${leader} failed: ${String(error)}`);
     }
     if (response.statusCode === 200) {
-      const parsed = pollResponseSchema.safeParse(await response.body.json());
+      const parsed = pollResponseSchema.safeParse(answer);
       if (!parsed.success) throw new Error(`the leader at ${leader} sent a malformed poll answer`);
       return { items: parsed.data.items, cancel: parsed.data.cancel };
     }

@@ -5,9 +5,12 @@
  * that reached an old leader learns at once where to go.
  *
  * Items a poll took from the dispatcher but could not deliver (the worker hung up while the
- * answer was on its way) are given back to the dispatcher; items delivered to a worker that dies
- * before claiming them are handed out again when the registry drops the worker, or after the
- * dispatcher's claim timeout.
+ * answer was on its way) are given back to the dispatcher. A worker that aborts a poll (a slot
+ * freed up, so it polls again at once with more credits) cannot know whether an answer was
+ * already under way; it names the aborted poll in its next poll's `discarded`, and what that
+ * answer carried is handed out again. Items delivered to a worker that dies before claiming them
+ * are handed out again when the registry drops the worker, or after the dispatcher's claim
+ * timeout.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -48,6 +51,11 @@ export class DispatchServer {
   private server: Server | undefined;
   private readonly tokenDigest: Buffer;
   private readonly polls = new Set<AbortController>();
+  /** Recent non-empty answers by poll id (insertion order is age order). */
+  private readonly answered = new Map<
+    string,
+    { workerId: string; target: DispatchTarget; result: PollResult; at: number }
+  >();
 
   constructor(private readonly options: DispatchServerOptions) {
     this.tokenDigest = digest(options.token);
@@ -152,7 +160,7 @@ export class DispatchServer {
       send(res, 400, { code: 'invalid_request', message: parsed.error.message });
       return;
     }
-    const { worker, credits, waitMs } = parsed.data;
+    const { worker, credits, waitMs, pollId, discarded } = parsed.data;
     const target = this.target;
     if (!target) {
       this.notLeading(res);
@@ -166,6 +174,13 @@ export class DispatchServer {
     }
     const { dispatcher } = target;
     if (!dispatcher.liveWorkers().has(worker.id)) await dispatcher.join(worker);
+    for (const id of discarded) {
+      const answered = this.answered.get(id);
+      this.answered.delete(id);
+      // Claimed items are settled already; giveBack re-queues only what is still handed out.
+      if (answered?.workerId === worker.id && answered.target === target)
+        dispatcher.giveBack(worker.id, answered.result);
+    }
     const abort = new AbortController();
     const hungUp = () => {
       if (!res.writableEnded) abort.abort();
@@ -187,6 +202,7 @@ export class DispatchServer {
       dispatcher.giveBack(worker.id, result);
       return;
     }
+    if (result.items.length > 0 || result.cancel.length > 0) this.remember(pollId, worker.id, target, result);
     const answer: PollResponse = { term: target.term, items: result.items, cancel: result.cancel };
     const payload = JSON.stringify(answer);
     res.off('close', hungUp);
@@ -215,6 +231,17 @@ export class DispatchServer {
     send(res, 200, {});
   }
 
+  /** Keeps a poll's answer for a while, in case the worker reports it discarded. */
+  private remember(pollId: string, workerId: string, target: DispatchTarget, result: PollResult): void {
+    this.answered.set(pollId, { workerId, target, result, at: Date.now() });
+    if (this.answered.size <= MAX_REMEMBERED) return;
+    const cutoff = Date.now() - REMEMBER_MS;
+    for (const [id, entry] of this.answered) {
+      if (entry.at > cutoff && this.answered.size <= MAX_REMEMBERED) break;
+      this.answered.delete(id);
+    }
+  }
+
   private authorized(req: IncomingMessage): boolean {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
@@ -223,6 +250,10 @@ export class DispatchServer {
     return timingSafeEqual(digest(match[1]), this.tokenDigest);
   }
 }
+
+/** How many answered polls are remembered, and for how long at least, for `discarded`. */
+const MAX_REMEMBERED = 10_000;
+const REMEMBER_MS = 120_000;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();

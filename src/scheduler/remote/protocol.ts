@@ -3,7 +3,7 @@
  * JSON). Both sides validate what they receive with these schemas; a worker authenticates with
  * the cluster token as a bearer token.
  *
- *   POST /v1/poll   {worker, credits, waitMs}   → {term, items, cancel}
+ *   POST /v1/poll   {worker, credits, waitMs, pollId, discarded}   → {term, items, cancel}
  *   POST /v1/leave  {workerId}                  → {}
  *   GET  /v1/status                             → {term, backlog, activeRuns, workers}
  *
@@ -20,12 +20,21 @@ export const workerInfoSchema = z.object({
   labels: z.array(z.string().min(1).max(100)).max(100),
 });
 
+const pollId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
 export const pollRequestSchema = z.object({
   worker: workerInfoSchema,
   credits: z.number().int().min(0).max(10_000),
   waitMs: z.number().int().min(0).max(60_000),
+  /** Names this poll, so the worker can later say it never read the answer. */
+  pollId,
+  /**
+   * Polls this worker gave up on (it aborted them to poll again at once): whatever their answers
+   * carried never reached it, and goes back to the dispatcher.
+   */
+  discarded: z.array(pollId).max(100).default([]),
 });
-export type PollRequest = z.infer<typeof pollRequestSchema>;
+export type PollRequest = z.input<typeof pollRequestSchema>;
 
 const attemptRefSchema = z.object({
   runId: z.string(),
@@ -44,6 +53,11 @@ export const workItemSchema = z.object({
   params: z.record(z.string(), scalar),
   upstream: z.record(z.string(), z.number().int()),
   term: z.number().int(),
+  /** The dispatch span's W3C traceparent, when the leader traces: the attempt span's parent. */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
 });
 
 export const pollResponseSchema = z.object({

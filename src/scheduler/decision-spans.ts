@@ -1,0 +1,99 @@
+/**
+ * The spans of the leader's decisions (the model is in src/observability/tracing.ts). The first
+ * batch a leader appends for a run opens the run span — this leader taking the run up, a child
+ * of the request span whose traceparent RunRequested carries — and every TaskQueued opens a
+ * dispatch span, a child of the run span. Each decision's metadata carries its span's
+ * traceparent (TaskQueued: its dispatch span's, which the work item takes to the worker; the
+ * others: the run span's). The spans end once the batch is appended and handed to the
+ * dispatcher, so none outlives the leader; a leader that takes over opens a run span of its own.
+ */
+import type { RunEvent } from '../events/schemas/index.js';
+import type { EventMetadata } from '../events/types.js';
+import {
+  ATTR,
+  endSpan,
+  SPAN,
+  type Span,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+} from '../observability/tracing.js';
+import type { RunState } from './core/state.js';
+
+/** What the spans need of a run the leader follows. */
+export interface TracedRun {
+  readonly state: RunState;
+  /** RunRequested's traceparent: the request span the run span hangs under. */
+  readonly requestTrace?: string | undefined;
+  /** This leader's run span, once it has taken the run up: the parent of its dispatch spans. */
+  trace?: string | undefined;
+}
+
+export class DecisionSpans {
+  private constructor(
+    private readonly spans: readonly Span[],
+    /** Per event of the batch, the traceparent its metadata carries. */
+    private readonly traces: readonly (string | undefined)[],
+  ) {}
+
+  /** Opens the spans of a batch about to be appended; undefined while tracing is off. */
+  static begin(
+    run: TracedRun,
+    events: readonly RunEvent[],
+    term: number,
+    startTime: number,
+  ): DecisionSpans | undefined {
+    if (!tracingEnabled()) return undefined;
+    const spans: Span[] = [];
+    const { runId } = run.state;
+    if (run.trace === undefined) {
+      const span = startSpan(SPAN.run, {
+        parent: run.requestTrace,
+        startTime,
+        attributes: {
+          [ATTR.runId]: runId,
+          [ATTR.dagId]: run.state.dagId ?? '',
+          [ATTR.dagVersion]: run.state.dagVersion ?? 0,
+          [ATTR.term]: term,
+          [ATTR.decisions]: events.length,
+        },
+      });
+      run.trace = traceparentOf(span);
+      spans.push(span);
+    }
+    const traces = events.map((event) => {
+      if (event.type !== 'TaskQueued') return run.trace;
+      const span = startSpan(SPAN.dispatch, {
+        parent: run.trace,
+        kind: SpanKind.PRODUCER,
+        startTime,
+        attributes: {
+          [ATTR.runId]: runId,
+          [ATTR.taskId]: event.data.taskId,
+          [ATTR.attempt]: event.data.attempt,
+          [ATTR.term]: term,
+        },
+      });
+      spans.push(span);
+      return traceparentOf(span);
+    });
+    return new DecisionSpans(spans, traces);
+  }
+
+  /** The metadata of the batch's `index`-th event: `base` with its span's traceparent. */
+  metadata<M extends EventMetadata>(base: M, index: number): M {
+    const traceparent = this.traces[index];
+    return traceparent ? { ...base, traceparent } : base;
+  }
+
+  /** The traceparent the `index`-th event carries (a TaskQueued: its dispatch span's). */
+  traceparent(index: number): string | undefined {
+    return this.traces[index];
+  }
+
+  /** Ends every span of the batch; failed ones with the error (a refused append). */
+  end(error?: unknown): void {
+    for (const span of this.spans) endSpan(span, error);
+  }
+}
