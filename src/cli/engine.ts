@@ -17,6 +17,7 @@ import { SCHEDULER_ELECTION } from '../coordination/types.js';
 import { CoalescedAppends } from '../events/postgres/coalesced-appends.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
+import { readLiveRuns } from '../projections/live-runs.js';
 import { Dispatcher } from '../scheduler/dispatcher.js';
 import { SCHEDULER_FENCE, SchedulerLeader } from '../scheduler/leader.js';
 import { PostgresAttemptLogStore } from '../workers/attempt-logs.js';
@@ -87,7 +88,14 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   for (const worker of workers) await worker.start();
   const leadership = await coordination.campaign(SCHEDULER_ELECTION, 'local');
   const term = await store.nextTerm(SCHEDULER_FENCE);
-  leader = new SchedulerLeader({ store, dispatcher, term, log: options.log });
+  leader = new SchedulerLeader({
+    store,
+    dispatcher,
+    term,
+    log: options.log,
+    // Start from the read models' checkpoint when a projector has run on this database.
+    liveRuns: () => readLiveRuns(options.pool),
+  });
   await leader.start();
   const started = leader;
   let stopping: Promise<void> | undefined;

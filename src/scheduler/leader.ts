@@ -36,6 +36,11 @@ export interface LeaderOptions {
   readonly now?: () => number;
   /** Called once when a higher term shows up in the log. */
   readonly onDeposed?: (term: number) => void;
+  /**
+   * Where to start instead of the whole log: a position and the runs active there (the read
+   * models' checkpoint). Absent, or answering undefined: fold the log from its start.
+   */
+  readonly liveRuns?: () => Promise<{ position: GlobalPosition; runIds: string[] } | undefined>;
 }
 
 interface ActiveRun {
@@ -94,7 +99,7 @@ export class SchedulerLeader {
 
   /** Rebuilds the active runs from the log, re-dispatches their queued attempts, then follows live. */
   async start(): Promise<void> {
-    const position = await this.catchUp();
+    const position = (await this.loadLiveRuns()) ?? (await this.catchUp());
     for (const [runId, run] of this.runs) {
       for (const task of run.state.tasks.values()) {
         if (task.status === 'queued')
@@ -169,6 +174,41 @@ export class SchedulerLeader {
   /** Active runs, for health and metrics. */
   get activeRuns(): number {
     return this.runs.size;
+  }
+
+  /**
+   * Loads only the runs active at the read models' checkpoint, as they were there; the log after
+   * the checkpoint then arrives through the subscription. undefined: no checkpoint to start from.
+   */
+  private async loadLiveRuns(): Promise<GlobalPosition | undefined> {
+    let live: Awaited<ReturnType<NonNullable<LeaderOptions['liveRuns']>>>;
+    try {
+      live = await this.options.liveRuns?.();
+    } catch (error) {
+      this.options.log.warn('reading the live runs failed; folding the whole log', { error: String(error) });
+      return undefined;
+    }
+    if (!live) return undefined;
+    for (const runId of live.runIds) {
+      const loaded = await loadRun(this.options.store, this.dags, runId, live.position);
+      if (!loaded || isRunFinished(loaded.state.status)) continue;
+      const last = loaded.runEvents.at(-1);
+      this.runs.set(runId, {
+        state: loaded.state,
+        version: loaded.version,
+        correlationId: loaded.runEvents[0]?.metadata.correlationId ?? runId,
+        lastEventId: last?.id ?? runId,
+        deciding: false,
+        dirty: false,
+        notBefore: 0,
+      });
+      this.checkTerm(this.runs.get(runId) as ActiveRun);
+    }
+    this.options.log.info('leader starts from the read models checkpoint', {
+      position: live.position,
+      activeRuns: this.runs.size,
+    });
+    return live.position;
   }
 
   private async catchUp(): Promise<GlobalPosition | undefined> {
@@ -286,8 +326,10 @@ export class SchedulerLeader {
     }
     foldRecorded(run.state, event);
     run.lastEventId = event.id;
-    if (event.type === 'TaskQueued' && event.metadata.traceparent)
-      (run.queuedTraces ??= new Map()).set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
+    if (event.type === 'TaskQueued' && event.metadata.traceparent) {
+      run.queuedTraces ??= new Map();
+      run.queuedTraces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
+    }
     this.checkTerm(run);
   }
 
@@ -409,7 +451,7 @@ export class SchedulerLeader {
     }
     await Promise.all(abandon.map((order) => this.abandon(runId, run, order)));
     const queuedAll = decision.events.filter((e) => e.type === 'TaskQueued').length;
-    if (queuedAll >= budget && run.state.candidates.size + run.state.retryWaiting.size > 0)
+    if (queuedAll >= budget && run.state.runnable.size + run.state.retryWaiting.size > 0)
       this.starved.add(runId);
     this.scheduleWake(runId, decision.wakeAt);
     if (isRunFinished(run.state.status) && run.state.strays.size === 0) {

@@ -6,7 +6,7 @@
 import type { NormalizedDag, NormalizedTask } from '../dag/index.js';
 import { comparePositions } from '../events/position.js';
 import { type AttemptEvent, type RunEvent, streams } from '../events/schemas/index.js';
-import type { EventStore, RecordedEvent } from '../events/types.js';
+import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import { evolve } from './core/evolve.js';
 import { planFromDag, type RunPlan } from './core/plan.js';
 import { initialRunState, type RunState } from './core/state.js';
@@ -65,8 +65,12 @@ export async function loadRun(
   store: EventStore,
   dags: DagVersions,
   runId: string,
+  /** Fold only the events at or before this position (the run as it was then). */
+  upTo?: GlobalPosition,
 ): Promise<LoadedRun | undefined> {
-  const runEvents = await store.readStream(streams.run(runId));
+  const upToPosition = (events: RecordedEvent[]) =>
+    upTo === undefined ? events : events.filter((e) => comparePositions(e.position, upTo) <= 0);
+  const runEvents = upToPosition(await store.readStream(streams.run(runId)));
   const requested = runEvents.find((e) => e.type === 'RunRequested');
   if (!requested) return undefined;
   const { dagId, dagVersion } = requested.data as { dagId: string; dagVersion: number };
@@ -78,7 +82,9 @@ export async function loadRun(
       attempts.add(streams.attempt(runId, taskId, attempt));
     }
   }
-  const attemptEvents = (await Promise.all([...attempts].map((s) => store.readStream(s)))).flat();
+  const attemptEvents = upToPosition(
+    (await Promise.all([...attempts].map((s) => store.readStream(s)))).flat(),
+  );
   const merged = [...runEvents, ...attemptEvents].sort((a, b) => comparePositions(a.position, b.position));
   const state = initialRunState(runId, version.plan);
   for (const event of merged) foldRecorded(state, event);

@@ -21,7 +21,7 @@ import { streams, type WorkerEvent } from '../events/schemas/index.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
 import { Dispatcher } from './dispatcher.js';
-import { SCHEDULER_FENCE, SchedulerLeader } from './leader.js';
+import { type LeaderOptions, SCHEDULER_FENCE, SchedulerLeader } from './leader.js';
 import type { DispatchServer } from './remote/dispatch-server.js';
 
 export interface SchedulerNodeOptions {
@@ -36,6 +36,8 @@ export interface SchedulerNodeOptions {
   readonly log: Logger;
   readonly maxBacklog: number;
   readonly abandonGraceMs?: number;
+  /** Where a new leader starts (see LeaderOptions.liveRuns); absent: from the whole log. */
+  readonly liveRuns?: LeaderOptions['liveRuns'];
   /** Told when this node starts or stops leading (for metrics and logs). */
   readonly onLeadership?: (term: number | undefined) => void;
 }
@@ -143,6 +145,7 @@ export class SchedulerNode {
         term,
         log,
         onDeposed: (t) => deposedBy(t),
+        ...(this.options.liveRuns ? { liveRuns: this.options.liveRuns } : {}),
         ...(this.options.abandonGraceMs !== undefined ? { abandonGraceMs: this.options.abandonGraceMs } : {}),
       });
       const started = leader;

@@ -24,6 +24,8 @@ export interface RemoteWorkSourceOptions {
 const EMPTY: PollResult = { items: [], cancel: [] };
 /** After a refusal that a moment will fix (not the leader, not registered yet): pause this long. */
 const REFUSAL_PAUSE_MS = 200;
+/** After a poll that could not reach the leader: pause this long (or until a new leader is known). */
+const UNREACHABLE_PAUSE_MS = 250;
 
 export class RemoteWorkSource implements WorkSource {
   private leader: string | undefined;
@@ -33,6 +35,8 @@ export class RemoteWorkSource implements WorkSource {
   private readonly workers = new Map<string, WorkerInfo>();
   /** Polls given up on, whose answers the leader should take back (sent with the next poll). */
   private discarded: string[] = [];
+  /** The leader address last found unreachable (logged once, not on every retry). */
+  private unreachable: string | undefined;
 
   constructor(private readonly options: RemoteWorkSourceOptions) {
     this.subscription = options.coordination.observeLeader(SCHEDULER_ELECTION).subscribe({
@@ -118,8 +122,16 @@ export class RemoteWorkSource implements WorkSource {
       // leader does not know the ids and ignores them).
       if (!change.aborted) this.discarded.push(...discarded, pollId);
       if (signal.aborted) return EMPTY;
-      throw new Error(`polling the leader at ${leader} failed: ${String(error)}`);
+      // The leader is unreachable (it died, or the network failed): try again shortly, or at
+      // once when the election names a new leader — the usual end of this state.
+      if (this.unreachable !== leader) {
+        this.unreachable = leader;
+        this.options.log.warn('the scheduler leader is unreachable', { leader, error: String(error) });
+      }
+      await pause(UNREACHABLE_PAUSE_MS, [options.signal, this.leaderChange.signal]);
+      return EMPTY;
     }
+    this.unreachable = undefined;
     if (response.statusCode === 200) {
       const parsed = pollResponseSchema.safeParse(answer);
       if (!parsed.success) throw new Error(`the leader at ${leader} sent a malformed poll answer`);

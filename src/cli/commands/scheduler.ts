@@ -8,6 +8,8 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { startHealthServer } from '../../observability/health-server.js';
+import { startTracing } from '../../observability/tracing.js';
+import { readLiveRuns } from '../../projections/live-runs.js';
 import { DispatchServer } from '../../scheduler/remote/dispatch-server.js';
 import { SchedulerNode } from '../../scheduler/scheduler-node.js';
 import {
@@ -43,6 +45,7 @@ export function registerSchedulerCommand(program: Command): void {
           const { config, log } = ctx;
           const settings = requireClusterSettings(config);
           const shutdown = shutdownSignal();
+          const tracing = await startTracing(config.tracing, 'scheduler', { log });
           const id = `scheduler-${hostname()}-${process.pid}`;
           const { pool, store, close } = await openClusterStore(
             config,
@@ -71,6 +74,7 @@ export function registerSchedulerCommand(program: Command): void {
             address,
             log,
             maxBacklog: config.maxBacklog,
+            liveRuns: () => readLiveRuns(pool),
           });
           registerSchedulerMetrics(registry, node);
           node.start();
@@ -106,6 +110,7 @@ export function registerSchedulerCommand(program: Command): void {
           await coordination.close();
           await health.close();
           await close();
+          await tracing.shutdown();
           log.info('scheduler stopped');
           return 0;
         },

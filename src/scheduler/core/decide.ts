@@ -108,12 +108,17 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
     if (due > ctx.now) wake(due);
     else if (budget > 0) queue(t);
   }
-  for (const id of state.candidates) {
+  // Only tasks with a verdict are visited (see state.ts): as many runnable ones as the budget
+  // allows, and every one to skip or fail — so a step costs what it decides, not the number of
+  // pending tasks.
+  for (const id of state.runnable) {
+    if (budget <= 0) break;
+    queue(state.tasks.get(id) as TaskState);
+  }
+  for (const id of state.settleable) {
     const t = state.tasks.get(id) as TaskState;
-    switch (verdictOf(t)) {
-      case 'run':
-        if (budget > 0) queue(t);
-        break;
+    const verdict = verdictOf(t);
+    switch (verdict) {
       case 'skip':
         events.push({
           type: 'TaskSkipped',
@@ -123,8 +128,14 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
       case 'upstream_failed':
         events.push({ type: 'TaskUpstreamFailed', data: { taskId: id, term } });
         break;
+      case 'run':
       case 'wait':
+        // Not filed here (refreshCandidate keeps the sets in step with the verdicts).
         break;
+      default: {
+        const never: never = verdict;
+        throw new Error(`unknown verdict ${String(never)}`);
+      }
     }
   }
 

@@ -59,8 +59,13 @@ export interface RunState {
   /** Highest scheduler term seen in the run stream; a leader with a lower one must step down. */
   term: number;
   readonly tasks: Map<string, TaskState>;
-  /** Pending tasks whose trigger rule has a verdict other than `wait`. */
-  readonly candidates: Set<string>;
+  /**
+   * Pending tasks whose trigger rule says `run`, in the order they became ready: `decide` queues
+   * from the front as far as the budget goes, and visits none of them when there is no budget.
+   */
+  readonly runnable: Set<string>;
+  /** Pending tasks whose trigger rule says `skip` or `upstream_failed`: decided at the next step. */
+  readonly settleable: Set<string>;
   /** Tasks with a live attempt: running, or started on a worker while queued. */
   readonly running: Set<string>;
   readonly retryWaiting: Set<string>;
@@ -138,7 +143,8 @@ export function initialRunState(runId: string, plan: RunPlan): RunState {
     revision: -1,
     term: 0,
     tasks,
-    candidates: new Set(),
+    runnable: new Set(),
+    settleable: new Set(),
     running: new Set(),
     retryWaiting: new Set(),
     strays: new Map(),
@@ -151,18 +157,38 @@ export function verdictOf(task: TaskState): TriggerVerdict {
   return evaluateTrigger(task.plan.triggerRule, { total: task.plan.dependencies.length, ...task.upstream });
 }
 
-/** Re-checks whether a task belongs in the candidate set (pending with a verdict). */
+/**
+ * Files a task under its verdict (runnable, settleable, or neither). Called whenever something a
+ * verdict depends on changes — the task's status, its upstream counts, `forced`, the run's DAG —
+ * so `decide` never has to evaluate the trigger rule of a task that is still waiting.
+ */
 export function refreshCandidate(state: RunState, task: TaskState): void {
-  if (task.status === 'pending' && state.dagId !== undefined && verdictOf(task) !== 'wait') {
-    state.candidates.add(task.plan.id);
-  } else {
-    state.candidates.delete(task.plan.id);
+  const id = task.plan.id;
+  const verdict = task.status === 'pending' && state.dagId !== undefined ? verdictOf(task) : 'wait';
+  switch (verdict) {
+    case 'run':
+      state.settleable.delete(id);
+      state.runnable.add(id);
+      return;
+    case 'skip':
+    case 'upstream_failed':
+      state.runnable.delete(id);
+      state.settleable.add(id);
+      return;
+    case 'wait':
+      state.runnable.delete(id);
+      state.settleable.delete(id);
+      return;
+    default: {
+      const never: never = verdict;
+      throw new Error(`unknown verdict ${String(never)}`);
+    }
   }
 }
 
 /**
  * The one way a task's status changes: keeps the downstream counts, the terminal count and the
- * candidate, running and retry sets in step with it.
+ * verdict, running and retry sets in step with it.
  */
 export function setStatus(state: RunState, task: TaskState, next: TaskStatus): void {
   const previous = task.status;
