@@ -71,6 +71,8 @@ export class TestCluster {
   readonly processes: ClusterProcess[] = [];
   private readonly coordination: EtcdCoordination;
   private counter = 0;
+  /** The API's base URL, once `startApi` ran. */
+  apiUrl = '';
 
   constructor(readonly options: ClusterOptions) {
     this.coordination = new EtcdCoordination({
@@ -133,6 +135,36 @@ export class TestCluster {
     );
     this.processes.push(proc);
     const match = await waitForLine(proc.child, /slots; health on (\S+)/, 90_000).catch((error) => {
+      throw new Error(`${String(error)}\n${proc.tail()}`);
+    });
+    proc.healthUrl = match[1] as string;
+    return proc;
+  }
+
+  /** `dagrun api` on a free loopback port; its URL is `apiUrl`. */
+  async startApi(): Promise<ClusterProcess> {
+    const proc = new ClusterProcess(
+      'api',
+      `api-${++this.counter}`,
+      spawnDagrun(['api'], this.env({ DAGRUN_PORT: '0' })),
+    );
+    this.processes.push(proc);
+    const match = await waitForLine(proc.child, /API on (\S+)/, 90_000).catch((error) => {
+      throw new Error(`${String(error)}\n${proc.tail()}`);
+    });
+    proc.healthUrl = match[1] as string;
+    this.apiUrl = match[1] as string;
+    return proc;
+  }
+
+  async startProjector(): Promise<ClusterProcess> {
+    const proc = new ClusterProcess(
+      'projector',
+      `projector-${++this.counter}`,
+      spawnDagrun(['projector'], this.env()),
+    );
+    this.processes.push(proc);
+    const match = await waitForLine(proc.child, /health on (\S+)/, 90_000).catch((error) => {
       throw new Error(`${String(error)}\n${proc.tail()}`);
     });
     proc.healthUrl = match[1] as string;

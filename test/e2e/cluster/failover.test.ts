@@ -1,6 +1,6 @@
 /**
- * Leader faults on a real cluster: 2 schedulers and 3 workers as separate processes on real
- * Postgres and etcd (2 s lease TTL). After each fault every run must finish and the checker must
+ * Leader faults on a real cluster: the api, 2 schedulers, 3 workers and a projector as separate
+ * processes on real Postgres and etcd (2 s lease TTL). After each fault every run must finish and the checker must
  * find the history sound (no lost task, no overlapping attempts, DLQ exactly where retries ran
  * out, no decision under an older term after a newer one).
  */
@@ -19,7 +19,21 @@ beforeAll(async () => {
   cluster = new TestCluster({ databaseUrl: db.url, etcdEndpoints: etcdEndpoints(), leaseTtlSeconds: 2 });
   await Promise.all([cluster.startScheduler(), cluster.startScheduler()]);
   await Promise.all([cluster.startWorker(), cluster.startWorker(), cluster.startWorker()]);
+  await Promise.all([cluster.startApi(), cluster.startProjector()]);
 }, 120_000);
+
+/** The run as the API serves it (from the read models the projector process keeps). */
+async function apiRun(runId: string): Promise<{ status: string }> {
+  for (let i = 0; i < 200; i++) {
+    const response = await fetch(`${cluster.apiUrl}/api/v1/runs/${runId}`);
+    if (response.status === 200) {
+      const run = (await response.json()) as { status: string };
+      if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return run;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API never showed run ${runId} finished\n${cluster.tails()}`);
+}
 
 afterAll(async () => {
   await cluster?.stop();
@@ -46,6 +60,8 @@ describe('leader faults', () => {
     const report = await checkHistory(store);
     expect(report.terms).toEqual(expect.arrayContaining([before.term, after.term]));
     expect(report.deadLettered).toBe(2);
+    // The API process serves the outcome the projector process projected.
+    for (const runId of runs) expect((await apiRun(runId)).status).toBe('failed');
     await cluster.startScheduler();
   }, 180_000);
 
