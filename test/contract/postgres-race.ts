@@ -30,8 +30,11 @@ export function postgresRaceHelper(pool: pg.Pool): RaceHelper {
         throw error;
       }
       return {
-        append: (stream, events, expected) =>
-          appendToStream(client, stream, events, expected, { retryOnDuplicate: false }),
+        append: (stream, events, expected, options) =>
+          appendToStream(client, stream, events, expected, {
+            retryOnDuplicate: false,
+            fence: options?.fence,
+          }),
         commit: () => finish('COMMIT'),
         rollback: () => finish('ROLLBACK'),
       };
