@@ -3,26 +3,80 @@
  * and load shedding. Each is a plain express middleware, composed in app.ts.
  */
 import { randomUUID } from 'node:crypto';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+} from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, Response } from 'express';
 import { withCorrelation } from '../observability/logger.js';
 import type { HttpMetrics } from '../observability/metrics.js';
+import {
+  ATTR,
+  endSpan,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+} from '../observability/tracing.js';
 import { ApiError } from './api-error.js';
-import { depsOf, localsOf } from './context.js';
+import { type ApiDeps, depsOf, localsOf } from './context.js';
 import { sendProblem } from './problems.js';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const UNTRACED = /^\/(health|metrics)(\/|$)/;
 
-/** Takes `X-Correlation-Id` (or makes one) and echoes it; keeps a valid `traceparent`. */
+/**
+ * Takes `X-Correlation-Id` (or makes one) and echoes it; keeps a valid `traceparent`. With
+ * tracing on, the request gets its span (a child of that traceparent), and the events it appends
+ * carry the span's traceparent instead.
+ */
 export function correlate(req: Request, res: Response, next: NextFunction): void {
   const given = req.get('x-correlation-id');
   const correlationId = given && CORRELATION_ID.test(given) ? given : randomUUID();
-  const traceparent = req.get('traceparent');
+  const header = req.get('traceparent');
+  const traceparent = header && TRACEPARENT.test(header) ? header : undefined;
   const locals = localsOf(res);
   locals.correlationId = correlationId;
-  locals.traceparent = traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined;
+  // Probes and scrapes (every few seconds, forever) would drown the traces: they get no span.
+  const traced = tracingEnabled() && !UNTRACED.test(req.path);
+  locals.traceparent = traced ? traceRequest(req, res, traceparent, correlationId) : traceparent;
   res.setHeader('X-Correlation-Id', correlationId);
   next();
+}
+
+/** Opens the request span, ended when the answer is sent (or the client goes); its traceparent. */
+function traceRequest(
+  req: Request,
+  res: Response,
+  parent: string | undefined,
+  correlationId: string,
+): string | undefined {
+  const span = startSpan(req.method, {
+    parent,
+    kind: SpanKind.SERVER,
+    attributes: {
+      [ATTR_HTTP_REQUEST_METHOD]: req.method,
+      [ATTR_URL_PATH]: req.path,
+      [ATTR.correlationId]: correlationId,
+    },
+  });
+  const end = () => {
+    res.off('finish', end);
+    res.off('close', end);
+    const route = routeLabel(req);
+    if (route !== 'unmatched') {
+      span.updateName(`${req.method} ${route}`);
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+    }
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+    endSpan(span, res.statusCode >= 500 ? `HTTP ${res.statusCode}` : undefined);
+  };
+  res.once('finish', end);
+  res.once('close', end);
+  return traceparentOf(span);
 }
 
 /**
@@ -106,8 +160,9 @@ export function deadline(req: Request, res: Response, next: NextFunction): void 
 
 /**
  * Load shedding before any work is accepted: a request that would queue more work (a run, a DLQ
- * retry) gets 429 while the dispatcher's backlog is at its bound; every write gets 503 while the
- * read models lag more than the limit (its answer could not be read back). Reads are served.
+ * retry) gets 429 while the scheduler's backlog is at its bound — the in-process dispatcher's, or
+ * in `dagrun api` the read models' estimate of it; every write gets 503 while the read models lag
+ * more than the limit (its answer could not be read back). Reads are served.
  */
 export function shedLoad(req: Request, _res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
@@ -116,10 +171,11 @@ export function shedLoad(req: Request, _res: Response, next: NextFunction): void
   }
   const deps = depsOf(req);
   const queuesWork = /^\/api\/v1\/(dags\/[^/]+\/runs|dlq\/[^/]+\/retry)$/.test(req.path);
-  if (queuesWork && deps.engine && deps.engine.dispatcher.budget() <= 0) {
+  const backlog = queuesWork ? backlogPressure(deps) : undefined;
+  if (backlog?.full) {
     next(
-      new ApiError(429, 'backlog_full', 'the dispatcher backlog is at its bound; retry later', {
-        details: { backlog: deps.engine.dispatcher.backlog },
+      new ApiError(429, 'backlog_full', 'the scheduler backlog is at its bound; retry later', {
+        details: { backlog: backlog.backlog, ...(backlog.estimated ? { estimated: true } : {}) },
         headers: { 'Retry-After': '2' },
       }),
     );
@@ -136,4 +192,14 @@ export function shedLoad(req: Request, _res: Response, next: NextFunction): void
     return;
   }
   next();
+}
+
+function backlogPressure(deps: ApiDeps): { backlog: number; full: boolean; estimated: boolean } | undefined {
+  if (deps.engine) {
+    const { dispatcher } = deps.engine;
+    return { backlog: dispatcher.backlog, full: dispatcher.budget() <= 0, estimated: false };
+  }
+  const backlog = deps.estimates?.backlog;
+  if (backlog === undefined || deps.estimates === undefined) return undefined;
+  return { backlog, full: backlog >= deps.estimates.maxBacklog, estimated: true };
 }

@@ -135,6 +135,25 @@ export const configSchema = z.object({
   DAGRUN_WORKER_LABELS: z.string().default(''),
   /** How long SIGTERM lets in-flight attempts finish before they are abandoned. */
   DAGRUN_DRAIN_GRACE_MS: milliseconds.default(30_000),
+  // Tracing (OpenTelemetry), by the standard OTEL_* names; see src/observability/tracing.ts.
+  /** Where finished spans go: `otlp`, `console`, both (comma-separated), or `none` (off, the default). */
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['otlp', 'console', 'none'], 'must list otlp, console or none')))
+    .default(['none']),
+  /** Base URL of an OTLP/HTTP collector; traces go to <base>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** Default: `dagrun-<role>` (dagrun-api, dagrun-scheduler, dagrun-worker, dagrun-standalone). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_SDK_DISABLED: booleanString.default('false'),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -161,6 +180,14 @@ export interface Config {
   readonly maxBacklog: number;
   readonly health: { readonly host: string; readonly port: number | undefined };
   readonly cluster: ClusterConfig;
+  /** OpenTelemetry tracing; no exporters: off. */
+  readonly tracing: {
+    readonly exporters: readonly ('otlp' | 'console')[];
+    /** The OTLP/HTTP traces URL; undefined: the exporter's default (http://localhost:4318/v1/traces). */
+    readonly otlpTracesUrl: string | undefined;
+    /** undefined: `dagrun-<role>`. */
+    readonly serviceName: string | undefined;
+  };
 }
 
 export interface ClusterConfig {
@@ -249,6 +276,18 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
         .map((label) => label.trim())
         .filter(Boolean),
       drainGraceMs: raw.DAGRUN_DRAIN_GRACE_MS,
+    },
+    tracing: {
+      exporters:
+        raw.OTEL_SDK_DISABLED === 'true' || raw.OTEL_TRACES_EXPORTER.includes('none')
+          ? []
+          : [...new Set(raw.OTEL_TRACES_EXPORTER.filter((e) => e !== 'none'))],
+      otlpTracesUrl:
+        raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+        (raw.OTEL_EXPORTER_OTLP_ENDPOINT
+          ? `${raw.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+          : undefined),
+      serviceName: raw.OTEL_SERVICE_NAME,
     },
   };
 }

@@ -201,6 +201,8 @@ export class SchedulerLeader {
         deciding: false,
         dirty: false,
         notBefore: 0,
+        requestTrace: loaded.runEvents[0]?.metadata.traceparent,
+        queuedTraces: queuedTracesOf(loaded.runEvents),
       });
       this.checkTerm(this.runs.get(runId) as ActiveRun);
     }
@@ -249,7 +251,12 @@ export class SchedulerLeader {
           error: String(error),
           pauseMs,
         });
-        await subscription.close().catch(() => {});
+        // Bounded: a close that cannot reach the database must not keep the leader from
+        // subscribing again once the database is back.
+        await Promise.race([
+          subscription.close().catch(() => {}),
+          new Promise((resolve) => setTimeout(resolve, 2000)),
+        ]);
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
         pauseMs = Math.min(pauseMs * 2, 10_000);
       }
@@ -574,6 +581,17 @@ export class SchedulerLeader {
     );
     this.timer.unref();
   }
+}
+
+/** Tracing: each task's last TaskQueued traceparent, so a re-dispatch keeps its dispatch span as parent. */
+function queuedTracesOf(events: readonly RecordedEvent[]): Map<string, string> | undefined {
+  let traces: Map<string, string> | undefined;
+  for (const event of events) {
+    if (event.type !== 'TaskQueued' || !event.metadata.traceparent) continue;
+    traces ??= new Map();
+    traces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
+  }
+  return traces;
 }
 
 /** The run an event belongs to: from the data (attempt streams) or the stream name. */

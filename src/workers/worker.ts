@@ -21,6 +21,15 @@ import { ConcurrencyError, DagrunError } from '../errors.js';
 import { streams } from '../events/schemas/index.js';
 import type { EventStore, ExpectedRevision, NewEvent } from '../events/types.js';
 import { type Logger, withCorrelation } from '../observability/logger.js';
+import {
+  ATTR,
+  endSpan,
+  SPAN,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+} from '../observability/tracing.js';
 import { type AttemptRef, attemptKey, type WorkItem, type WorkSource } from '../scheduler/work-source.js';
 import type { AttemptLogStore } from './attempt-logs.js';
 import { toExecutableTask } from './executable-task.js';
@@ -161,10 +170,54 @@ export class Worker {
     this.reporting.add(done);
   }
 
+  /**
+   * Runs one attempt inside its attempt span when tracing is on: a child of the dispatch span
+   * whose traceparent the work item carries; the attempt's events carry the attempt span's.
+   */
   private async runAttempt(item: WorkItem, abort: AbortController, release: () => void): Promise<void> {
+    if (!tracingEnabled()) {
+      await this.attempt(item, abort, release, undefined);
+      return;
+    }
+    const span = startSpan(SPAN.attempt, {
+      parent: item.traceparent,
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [ATTR.runId]: item.runId,
+        [ATTR.dagId]: item.dagId,
+        [ATTR.taskId]: item.taskId,
+        [ATTR.attempt]: item.attempt,
+        [ATTR.taskType]: item.task.type,
+        [ATTR.term]: item.term,
+        [ATTR.workerId]: this.id,
+      },
+    });
+    try {
+      const settled = await this.attempt(item, abort, release, traceparentOf(span));
+      span.setAttribute(ATTR.outcome, settled.outcome);
+      if (settled.failure) span.setAttribute(ATTR.failureKind, settled.failure.kind);
+      endSpan(span, settled.failure?.message);
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+  }
+
+  /** Claims, runs and settles one attempt; says how it was settled. */
+  private async attempt(
+    item: WorkItem,
+    abort: AbortController,
+    release: () => void,
+    traceparent: string | undefined,
+  ): Promise<{ outcome: string; failure?: Failure | undefined }> {
     const { log } = this.options;
     const stream = streams.attempt(item.runId, item.taskId, item.attempt);
-    const metadata = { correlationId: item.runId, causationId: attemptKey(item), actor: `worker:${this.id}` };
+    const metadata = {
+      correlationId: item.runId,
+      causationId: attemptKey(item),
+      actor: `worker:${this.id}`,
+      ...(traceparent ? { traceparent } : {}),
+    };
     const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
     try {
       const claim: NewEvent = {
@@ -173,11 +226,11 @@ export class Worker {
         data: { ...ref, workerId: this.id, startedAt: new Date().toISOString() },
         metadata,
       };
-      await this.appendDurably(stream, claim, 'no_stream', CLAIM_RETRY_MS);
+      await this.appendDurably(stream, claim, 'no_stream', CLAIM_RETRY_MS, abort.signal);
     } catch (error) {
       if (error instanceof ConcurrencyError) {
         log.info('attempt already claimed elsewhere; dropped');
-        return;
+        return { outcome: 'not_claimed' };
       }
       throw error;
     }
@@ -235,6 +288,7 @@ export class Worker {
         outcome: outcome.type,
         durationMs: result.durationMs,
       });
+      return { outcome: outcome.type, failure: 'failure' in outcome.data ? outcome.data.failure : undefined };
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       this.options.onAttemptEnd?.({
@@ -244,6 +298,7 @@ export class Worker {
       });
       // The leader decided this attempt first (cancelled, timed out, worker presumed lost).
       log.warn('attempt outcome refused: already decided', { outcome: outcome.type });
+      return { outcome: 'refused' };
     }
   }
 
@@ -258,6 +313,8 @@ export class Worker {
     event: NewEvent,
     expected: ExpectedRevision,
     retryMs: number,
+    /** Stop retrying when this aborts (a claim of a worker that drains). */
+    signal?: AbortSignal,
   ): Promise<void> {
     const deadline = performance.now() + retryMs;
     for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
@@ -265,7 +322,8 @@ export class Worker {
         await this.options.store.append(stream, [event], expected);
         return;
       } catch (error) {
-        if (error instanceof DagrunError || performance.now() + pauseMs > deadline) throw error;
+        if (error instanceof DagrunError || performance.now() + pauseMs > deadline || signal?.aborted)
+          throw error;
         this.options.log.warn('append failed; retrying', { stream, error: String(error), pauseMs });
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
@@ -286,11 +344,15 @@ export class Worker {
 }
 
 /**
- * How long a claim, and an outcome, are retried while the store is unreachable. A claim gives up
- * sooner: the dispatcher hands an unclaimed attempt to another worker after its claim timeout.
+ * How long a claim, and an outcome, are retried while the store is unreachable. Neither may give
+ * up early: an append whose answer was lost may have committed (a server stopping mid-commit), and
+ * a claim that committed but was dropped would leave an attempt "running" on a live worker until
+ * its deadline. Retrying with the same event id ends in an answer: appended, a duplicate (it did
+ * commit), or refused (another worker claimed it meanwhile). Past this, the leader's deadline
+ * (timeout + grace) abandons the attempt.
  */
-const CLAIM_RETRY_MS = 20_000;
-const OUTCOME_RETRY_MS = 5 * 60_000;
+const CLAIM_RETRY_MS = 30 * 60_000;
+const OUTCOME_RETRY_MS = 30 * 60_000;
 
 /** The reason a poll's wait is cut short (a constant: an abort without one builds a DOMException). */
 const WAKE = new Error('wake up');

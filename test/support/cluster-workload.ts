@@ -4,6 +4,8 @@ import { registerDag, requestRun } from '../../src/commands/index.js';
 import { parseDagOrThrow } from '../../src/dag/index.js';
 import { streams } from '../../src/events/schemas/index.js';
 import type { EventStore } from '../../src/events/types.js';
+import { isTerminal } from '../../src/scheduler/core/state.js';
+import { DagVersions, loadRun } from '../../src/scheduler/run-loader.js';
 
 const meta = { correlationId: 'cluster-test', actor: 'test' };
 
@@ -74,7 +76,7 @@ export async function waitForRuns(
     }
     if (open.size === 0) return;
     if (Date.now() > deadline)
-      throw new Error(`runs not finished in ${timeoutMs} ms: ${[...open].join(', ')}`);
+      throw new Error(`runs not finished in ${timeoutMs} ms:\n${await describeRuns(store, [...open])}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -102,4 +104,26 @@ export async function waitForClaims(
     if (Date.now() > deadline) throw new Error(`only ${claimed} of ${count} claims after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Where unfinished runs stand: every task that has not ended, with its attempt and worker. */
+async function describeRuns(store: EventStore, runIds: readonly string[]): Promise<string> {
+  const dags = new DagVersions(store);
+  const lines: string[] = [];
+  for (const runId of runIds) {
+    const loaded = await loadRun(store, dags, runId);
+    if (!loaded) {
+      lines.push(`${runId}: no such run`);
+      continue;
+    }
+    lines.push(`${runId}: ${loaded.state.status}`);
+    for (const [taskId, task] of loaded.state.tasks) {
+      if (isTerminal(task.status)) continue;
+      const stream = await store.readStream(streams.attempt(runId, taskId, task.attempt));
+      lines.push(
+        `  ${taskId}: ${task.status} attempt ${task.attempt} worker ${task.workerId ?? '-'} [${stream.map((e) => e.type).join(', ')}]`,
+      );
+    }
+  }
+  return lines.join('\n');
 }

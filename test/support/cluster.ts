@@ -5,6 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { filter, timeout } from 'rxjs/operators';
 import { EtcdCoordination } from '../../src/coordination/etcd/index.js';
@@ -34,7 +36,11 @@ export class ClusterProcess {
     readonly name: string,
     readonly child: ChildProcess,
   ) {
+    // DAGRUN_TEST_LOG_DIR=dir keeps each process's whole output in dir/<name>-<pid>.log.
+    const logDir = process.env.DAGRUN_TEST_LOG_DIR;
+    const file = logDir ? join(logDir, `${name}-${child.pid}.log`) : undefined;
     const keep = (chunk: Buffer) => {
+      if (file) appendFileSync(file, chunk);
       this.output.push(...chunk.toString().split('\n').filter(Boolean));
       if (this.output.length > 400) this.output = this.output.slice(-300);
     };

@@ -17,6 +17,7 @@ import { loadConfig } from '../../config/index.js';
 import { PostgresEventStore } from '../../events/postgres/index.js';
 import type { EventStore } from '../../events/types.js';
 import { withSchemaValidation } from '../../events/validating-store.js';
+import { startTracing } from '../../observability/tracing.js';
 import { Projector } from '../../projections/index.js';
 import { type CliContext, commandMetadata, type GlobalOptions, runAction } from '../context.js';
 import { readDagFile } from '../dag-files.js';
@@ -41,6 +42,7 @@ export function registerStandaloneCommand(program: Command): void {
             ? ctx.config.api.port
             : loadConfig({}, { DAGRUN_PORT: options.port }).api.port;
         mkdirSync(ctx.config.dataDir, { recursive: true });
+        const tracing = await startTracing(ctx.config.tracing, 'standalone', { log: ctx.log });
         const db = await openLocalDatabase(ctx.config, ctx.log);
         const store = withSchemaValidation(new PostgresEventStore({ pool: db.pool }));
         const dagsDir = resolve(options.dags);
@@ -95,6 +97,7 @@ export function registerStandaloneCommand(program: Command): void {
         await projector.stop();
         await store.close();
         await db.close();
+        await tracing.shutdown();
         ctx.log.info('standalone stopped');
         return 0;
       });

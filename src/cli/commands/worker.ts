@@ -15,6 +15,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Coordination, Registration, WorkerRecord } from '../../coordination/types.js';
 import { startHealthServer } from '../../observability/health-server.js';
 import type { Logger } from '../../observability/logger.js';
+import { startTracing } from '../../observability/tracing.js';
 import { DAGRUN_VERSION } from '../../version.js';
 import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
 import { TaskTypeRouter } from '../../workers/executors/index.js';
@@ -55,6 +56,7 @@ export function registerWorkerCommand(program: Command): void {
           const { config, log } = ctx;
           const settings = requireClusterSettings(config);
           const shutdown = shutdownSignal();
+          const tracing = await startTracing(config.tracing, 'worker', { log });
           const id = config.cluster.workerId ?? `${hostname()}-${process.pid}`;
           const { pool, store, close } = await openClusterStore(
             config,
@@ -119,6 +121,7 @@ export function registerWorkerCommand(program: Command): void {
           await coordination.close();
           await health.close();
           await close();
+          await tracing.shutdown();
           log.info('worker stopped');
           return 0;
         },

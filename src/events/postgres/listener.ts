@@ -64,8 +64,12 @@ export class NotificationListener {
     const wasListening = this.isListening;
     this.isListening = false;
     if (!client) return;
-    if (wasListening) await client.query('UNLISTEN *').catch(() => {});
-    await client.end().catch(() => {});
+    if (wasListening)
+      await bounded(
+        client.query('UNLISTEN *').then(() => {}),
+        CLOSE_STEP_MS,
+      );
+    await endClient(client);
   }
 
   private async connect(): Promise<void> {
@@ -89,7 +93,7 @@ export class NotificationListener {
     }
     if (this.client !== client) {
       // Closed or replaced while connecting: this connection is nobody's, so end it here.
-      await client.end().catch(() => {});
+      await endClient(client);
       return;
     }
     this.isListening = true;
@@ -102,10 +106,43 @@ export class NotificationListener {
     this.client = undefined;
     this.isListening = false;
     // Deliberately detached: the connection is already broken, end() only releases the socket.
-    client.end().catch(() => {});
+    void endClient(client);
     if (this.closed) return;
     const delay = this.delay;
     this.delay = Math.min(delay * 2, this.options.reconnectMaxMs ?? 5_000);
     this.timer = setTimeout(() => void this.connect(), delay);
+  }
+}
+
+/** How long one step of closing (UNLISTEN, end) may take before the socket is simply dropped. */
+const CLOSE_STEP_MS = 1000;
+
+/**
+ * Ends a client without ever hanging: `end()` on a client still connecting to a server that is
+ * down (or on a half-open socket) may never settle, which would stall whoever closes the
+ * subscription. After a moment the socket is destroyed instead.
+ */
+async function endClient(client: pg.Client): Promise<void> {
+  const ended = await bounded(
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    CLOSE_STEP_MS,
+  );
+  if (ended) return;
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** `work`'s result, or undefined once `ms` have passed (its failure also gives undefined). */
+async function bounded<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

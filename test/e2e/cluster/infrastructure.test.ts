@@ -79,7 +79,7 @@ describe('infrastructure faults', () => {
     await waitForRuns(store, more, 120_000);
   }, 300_000);
 
-  test('Postgres restarted mid-run: processes stay up, report unready, and resume; nothing is lost', async () => {
+  test('Postgres down for 30 s mid-run: processes stay up, report unready, and resume; nothing is lost', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dagrun-pg-restart-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     // As root the server runs as user postgres, which must reach the data dir.
@@ -102,6 +102,7 @@ describe('infrastructure faults', () => {
     await waitForClaims(store, runs, 4);
     const port = server.port;
     await server.stop();
+    const stoppedAt = Date.now();
     // Down for a while: every process must notice (unready) and keep going.
     const scheduler = cluster.processes.find((p) => p.role === 'scheduler')!;
     let sawUnready = false;
@@ -111,6 +112,9 @@ describe('infrastructure faults', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(sawUnready).toBe(true);
+    // Unreachable for 30 s in all, then back on the same port.
+    await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
+    for (const p of cluster.processes) expect(p.alive, p.tail()).toBe(true);
     server = await startEmbeddedPostgres({ dataDir, port, createPostgresUser: true, settings });
     await waitForRuns(store, runs, 180_000).catch((error) => {
       throw new Error(`${String(error)}\n${cluster.tails()}`);
