@@ -241,13 +241,17 @@ export class Worker {
     const needsDir = item.task.type === 'shell' || item.task.type === 'python';
     const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
     let result: ExecutionResult;
+    const started = performance.now();
     try {
       result = await this.options.executor.execute({
         ...ref,
         task: toExecutableTask(item.task),
         params: item.params,
         // A noop reads nothing: no need to fetch what its upstream tasks published.
-        upstream: item.task.type === 'noop' ? {} : await this.upstreamOutputs(item),
+        upstream:
+          item.task.type === 'noop'
+            ? {}
+            : await this.durably('reading upstream outputs', () => this.upstreamOutputs(item)),
         timeoutMs: item.task.timeoutMs,
         killGraceMs: this.options.killGraceMs ?? 5000,
         baseDir: this.options.baseDir,
@@ -255,12 +259,18 @@ export class Worker {
         signal: abort.signal,
         outputDir,
       });
+      // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
+      if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
+        const logs = { stdout: result.stdout, stderr: result.stderr };
+        await this.durably('storing attempt logs', () => this.options.logs.save(ref, logs));
+      }
+    } catch (error) {
+      // Claimed attempts always get an outcome: an attempt left "running" on a live worker would
+      // hold its run until the leader's deadline. Failed here, it is retried by policy.
+      log.error('attempt failed inside the worker', { error: String(error) });
+      result = internalFailure(error, performance.now() - started);
     } finally {
-      if (needsDir) await rm(outputDir, { recursive: true, force: true });
-    }
-    // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
-    if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
-      await this.options.logs.save(ref, { stdout: result.stdout, stderr: result.stderr });
+      if (needsDir) await rm(outputDir, { recursive: true, force: true }).catch(() => {});
     }
     const finishedAt = new Date().toISOString();
     const common = {
@@ -330,6 +340,20 @@ export class Worker {
     }
   }
 
+  /** Runs `work`, retrying failures that are not answers (the store unreachable) with backoff. */
+  private async durably<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + OUTCOME_RETRY_MS;
+    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
+      try {
+        return await work();
+      } catch (error) {
+        if (error instanceof DagrunError || performance.now() + pauseMs > deadline) throw error;
+        this.options.log.warn(`${what} failed; retrying`, { error: String(error), pauseMs });
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+  }
+
   /** Reads the published output of each upstream attempt named in the work item. */
   private async upstreamOutputs(item: WorkItem): Promise<Record<string, unknown>> {
     const entries = await Promise.all(
@@ -359,6 +383,18 @@ const WAKE = new Error('wake up');
 
 /** Where tasks without a scratch directory point `outputDir` (they never write to it). */
 const noOutputDir = tmpdir();
+
+/** The result of an attempt the worker itself could not carry through (a bug, a broken store). */
+function internalFailure(error: unknown, durationMs: number): ExecutionResult {
+  const empty = { head: '', tail: '', totalBytes: 0, truncated: false };
+  return {
+    status: 'failed',
+    failure: { kind: 'internal', message: `the worker failed: ${String(error)}`.slice(0, 2000) },
+    durationMs,
+    stdout: empty,
+    stderr: empty,
+  };
+}
 
 class DrainAbort extends Error {}
 class CancelAbort extends Error {}
