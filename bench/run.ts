@@ -11,16 +11,26 @@
  *
  * Options: --repeats=N (default 3) · --only=throughput,chain,fan,skew · --systems=dagrun,…
  * · --skip-foundation · --out=FILE (default docs/BENCHMARKS.md; with --only or --systems the
- * report goes to stdout unless --out is given) · --json=FILE (raw results).
+ * report goes to stdout unless --out is given) · --json=FILE (raw results) · --api-only (only
+ * the REST API and projection-lag benchmarks; their section of --out, default
+ * docs/BENCHMARKS.md, is replaced and the rest of the file kept).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runApiBench } from './api.js';
 import { runDagValidationBench } from './dag-validation.js';
 import { runEventStoreBench } from './event-store.js';
-import { type BenchReport, type MachineFacts, type RunRecord, renderReport } from './report.js';
+import { runProjectionLagBench } from './projection-lag.js';
+import {
+  API_SECTION_HEADING,
+  apiSection,
+  type BenchReport,
+  type MachineFacts,
+  type RunRecord,
+  renderReport,
+} from './report.js';
 import { SCENARIOS, type System } from './scenarios.js';
 import { type BenchDatabase, withBenchDatabase } from './support/database.js';
 import { ResourceMeter } from './support/resources.js';
@@ -35,6 +45,7 @@ interface Options {
   readonly foundation: boolean;
   readonly out: string | undefined;
   readonly json: string | undefined;
+  readonly apiOnly: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -56,6 +67,7 @@ function parseOptions(argv: readonly string[]): Options {
     foundation: !argv.includes('--skip-foundation') && !partial,
     out: value('out') ?? (partial ? undefined : defaultOut),
     json: value('json'),
+    apiOnly: argv.includes('--api-only'),
   };
 }
 
@@ -92,6 +104,10 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const serverUrl = process.env['DATABASE_URL'] ?? DEFAULT_URL;
+  if (options.apiOnly) {
+    await apiOnly(serverUrl, options.out ?? fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url)));
+    return;
+  }
   const startedAt = new Date();
   const loadBefore = loadavg();
   const machine = await machineFacts(serverUrl);
@@ -100,13 +116,16 @@ async function main(): Promise<void> {
   let eventStore: BenchReport['eventStore'];
   let dagValidation: BenchReport['dagValidation'];
   let api: BenchReport['api'];
+  let projectionLag: BenchReport['projectionLag'];
   if (options.foundation) {
     log('event store benchmark');
     eventStore = await runEventStoreBench(serverUrl);
     log('DAG validation benchmark');
     dagValidation = await runDagValidationBench();
-    log('API and projection benchmark');
+    log('API benchmark');
     api = await runApiBench(serverUrl);
+    log('projection lag benchmark');
+    projectionLag = await runProjectionLagBench(serverUrl);
   }
 
   const records: RunRecord[] = [];
@@ -144,6 +163,7 @@ async function main(): Promise<void> {
     eventStore,
     dagValidation,
     api,
+    projectionLag,
     records,
   };
   const markdown = renderReport(report);
@@ -154,6 +174,32 @@ async function main(): Promise<void> {
     process.stdout.write(markdown);
   }
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** Runs the API and projection-lag benchmarks and replaces their section of `out`. */
+async function apiOnly(serverUrl: string, out: string): Promise<void> {
+  const at = new Date();
+  const loadBefore = loadavg();
+  log('API benchmark');
+  const api = await runApiBench(serverUrl);
+  log('projection lag benchmark');
+  const lag = await runProjectionLagBench(serverUrl);
+  const section = apiSection(api, lag, { at, loadBefore, loadAfter: loadavg() });
+  const existing = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const start = existing.indexOf(`\n${API_SECTION_HEADING}\n`);
+  let updated: string;
+  if (start >= 0) {
+    const next = existing.indexOf('\n## ', start + 1);
+    updated = `${existing.slice(0, start + 1)}${section}\n${next >= 0 ? existing.slice(next) : ''}`;
+  } else {
+    const before = existing.indexOf('\n## How each system runs the workloads');
+    updated =
+      before >= 0
+        ? `${existing.slice(0, before + 1)}${section}\n\n${existing.slice(before + 1)}`
+        : `${existing}\n${section}\n`;
+  }
+  writeFileSync(out, updated);
+  log(`replaced the "${API_SECTION_HEADING.slice(3)}" section of ${out}`);
 }
 
 async function measure(

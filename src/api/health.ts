@@ -1,8 +1,9 @@
 /**
  * Health per component. Liveness is the process answering; readiness is what the API needs to
  * serve correct answers: Postgres, the event store, and a running projector within the lag limit.
- * The scheduler and workers are reported (they live in this process only in standalone) but do
- * not make the API unready: it can accept runs while they restart.
+ * The scheduler and workers are reported (they live in this process only in standalone; `dagrun
+ * api` reports what the read models show of them) but do not make the API unready: it can accept
+ * runs while they restart.
  */
 import type { ApiDeps } from './context.js';
 import type { ComponentHealth, HealthReport } from './models.js';
@@ -38,12 +39,19 @@ export async function checkHealth(deps: ApiDeps): Promise<HealthReport> {
     },
   };
   const engine = deps.engine;
+  const estimates = deps.estimates;
   const scheduler: ComponentHealth = engine
     ? {
         status: 'up',
         detail: { leader: 'local', activeRuns: engine.leader.activeRuns, backlog: engine.dispatcher.backlog },
       }
-    : { status: 'absent', detail: {} };
+    : estimates
+      ? {
+          // Another process schedules; what the read models show of its backlog is reported.
+          status: 'absent',
+          detail: { backlogEstimate: estimates.backlog ?? null, maxBacklog: estimates.maxBacklog },
+        }
+      : { status: 'absent', detail: {} };
   const workers: ComponentHealth = engine
     ? {
         status: engine.workers.length > 0 ? 'up' : 'degraded',
@@ -52,7 +60,12 @@ export async function checkHealth(deps: ApiDeps): Promise<HealthReport> {
           running: engine.workers.reduce((sum, w) => sum + w.running, 0),
         },
       }
-    : { status: 'absent', detail: {} };
+    : estimates?.workers
+      ? {
+          status: estimates.workers.active > 0 ? 'up' : 'degraded',
+          detail: { ...estimates.workers, source: 'read model' },
+        }
+      : { status: 'absent', detail: {} };
   const components = { postgres, eventStore, scheduler, projector, workers };
   const essential = [postgres, eventStore, projector];
   const overall = essential.some((c) => c.status === 'down')

@@ -16,13 +16,15 @@ import type { Logger } from '../observability/logger.js';
 import { registerEngineMetrics } from '../observability/metrics.js';
 import { createReadModelDb, ReadModelQueries } from '../projections/index.js';
 import { createApiApp } from './app.js';
-import type { ApiDeps, EngineView, ProjectorView } from './context.js';
+import type { ApiDeps, EngineEstimates, EngineView, ProjectorView } from './context.js';
 
 export interface ApiServerOptions {
   readonly store: EventStore;
   readonly pool: pg.Pool;
   readonly projector: ProjectorView;
   readonly engine?: EngineView | undefined;
+  /** Without an engine: read-model estimates of the scheduler's backlog and the workers. */
+  readonly estimates?: EngineEstimates | undefined;
   readonly registry: Registry;
   readonly log: Logger;
   readonly api: ApiConfig;
@@ -77,6 +79,7 @@ export function createApiDeps(options: Omit<ApiServerOptions, 'api'> & { api: Ap
     queries: new ReadModelQueries(createReadModelDb(pool)),
     projector: options.projector,
     engine,
+    estimates: options.estimates,
     registry: options.registry,
     log: options.log,
     config: options.api,

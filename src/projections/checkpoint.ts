@@ -13,8 +13,9 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { parsePosition, START_POSITION } from '../events/position.js';
 import type { GlobalPosition, RecordedEvent } from '../events/types.js';
-import { projectEvent, refreshRunSummaries } from './handlers/index.js';
+import { planBatch } from './batch-plan.js';
 import type { ReadModelDatabase } from './schema.js';
+import { script } from './script.js';
 
 /** The checkpoint name of the read models this module builds. */
 export const READ_MODELS_PROJECTION = 'read_models';
@@ -64,7 +65,8 @@ export async function loadCheckpoint(db: Kysely<ReadModelDatabase>, name: string
 
 /**
  * Applies `events` (in log order, all after `from`) and moves the checkpoint from `from` to the
- * last of them, in one transaction. Returns the new checkpoint's position and how many
+ * last of them, in one transaction: the checkpoint's compare-and-set, then the batch's
+ * statements as one script (script.ts), then COMMIT. Returns the new checkpoint's position and how many
  * statements ran. Throws `CheckpointMovedError` (rolled back) if the checkpoint was not at `from`.
  */
 export async function applyBatch(
@@ -76,9 +78,8 @@ export async function applyBatch(
 ): Promise<{ position: GlobalPosition; statements: number }> {
   const last = events.at(-1);
   if (last === undefined) return { position: from, statements: 0 };
-  const statements = [...events.flatMap(projectEvent), ...refreshRunSummaries(events)];
+  const statements = planBatch(events);
   return db.transaction().execute(async (trx) => {
-    for (const statement of statements) await trx.executeQuery(statement);
     const moved = await trx
       .updateTable('projection_checkpoints')
       .set({
@@ -90,6 +91,11 @@ export async function applyBatch(
       .where('position', '=', from)
       .executeTakeFirst();
     if (moved.numUpdatedRows !== 1n) throw new CheckpointMovedError(name, from);
+    // The read models are derived: a batch lost with the server's last moments (asynchronous
+    // commit) is lost together with its checkpoint, and projected again from the one before. So
+    // the commit need not wait for the WAL flush, which would bound the projector to one batch
+    // per fsync while the engine's commits queue for the same disk.
+    await trx.executeQuery(script(['SET LOCAL synchronous_commit = off', ...statements]));
     await beforeCommit?.(events, trx);
     return { position: last.position, statements: statements.length };
   });
@@ -111,4 +117,21 @@ export async function tryLockProjection(client: pg.ClientBase, name: string): Pr
 /** Releases the lock `tryLockProjection` took on this session. */
 export async function unlockProjection(client: pg.ClientBase, name: string): Promise<void> {
   await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [PROJECTION_LOCK_CLASS, name]);
+}
+
+/**
+ * Whether some session of this database holds the projection's lock now: a projector is active
+ * (or a replay runs). Read from `pg_locks`, so it costs no lock and works from any process.
+ */
+export async function isProjectionLocked(db: pg.ClientBase | pg.Pool, name: string): Promise<boolean> {
+  const { rows } = await db.query<{ locked: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = $1::int4::oid AND objid = hashtext($2)::oid
+     ) AS locked`,
+    [PROJECTION_LOCK_CLASS, name],
+  );
+  return rows[0]?.locked === true;
 }

@@ -23,6 +23,7 @@ import {
   toDlqItem,
   toRunSummary,
   toTaskInstance,
+  type Versioned,
 } from './views.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -66,6 +67,11 @@ export class ReadModelQueries {
 
   /** A DAG with its versions (newest first) and latest spec; undefined when unknown. */
   async getDag(id: string): Promise<DagDetail | undefined> {
+    return (await this.getVersionedDag(id))?.view;
+  }
+
+  /** `getDag`, and the revision of `dag-<id>` the view reflects (the API's ETag). */
+  async getVersionedDag(id: string): Promise<Versioned<DagDetail> | undefined> {
     const dag = await this.db.selectFrom('dags').selectAll().where('id', '=', id).executeTakeFirst();
     if (!dag) return undefined;
     const versions = await this.db
@@ -80,7 +86,10 @@ export class ReadModelQueries {
       .where('dag_id', '=', id)
       .where('version', '=', dag.latest_version)
       .executeTakeFirst();
-    return { ...toDagSummary(dag), versions: versions.map(toDagVersion), spec: latest?.spec ?? null };
+    return {
+      view: { ...toDagSummary(dag), versions: versions.map(toDagVersion), spec: latest?.spec ?? null },
+      revision: dag.stream_revision,
+    };
   }
 
   /** DAGs by id. */
@@ -103,6 +112,11 @@ export class ReadModelQueries {
 
   /** A run with its task instances (topological order); undefined when unknown. */
   async getRun(id: string): Promise<RunDetail | undefined> {
+    return (await this.getVersionedRun(id))?.view;
+  }
+
+  /** `getRun`, and the revision of `run-<id>` the view reflects (the API's ETag). */
+  async getVersionedRun(id: string): Promise<Versioned<RunDetail> | undefined> {
     const run = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
     if (!run) return undefined;
     const tasks = await this.db
@@ -111,7 +125,10 @@ export class ReadModelQueries {
       .where('run_id', '=', id)
       .orderBy('position')
       .execute();
-    return { ...toRunSummary(run), taskInstances: tasks.map(toTaskInstance) };
+    return {
+      view: { ...toRunSummary(run), taskInstances: tasks.map(toTaskInstance) },
+      revision: run.stream_revision,
+    };
   }
 
   /** Runs, newest request first, optionally of one DAG and/or in one status. */
@@ -178,10 +195,59 @@ export class ReadModelQueries {
     return page(rows, limit, (r) => encodeCursor('dlq', [r.sort_key, r.id]), toDlqItem);
   }
 
+  /**
+   * Tasks queued and not yet started (claimed) in runs that are not finished: the scheduler's
+   * backlog as the read models show it. Walks the unfinished runs (by their status index) and
+   * their tasks, not the whole history.
+   */
+  async countQueuedTasks(): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs as r')
+      .innerJoin('task_instances as t', 't.run_id', 'r.id')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('r.status', 'in', ['queued', 'running'])
+      .where('t.status', '=', 'queued')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Workers by status, as the `workers` stream (and their attempts) show them. */
+  async countWorkers(): Promise<Record<'active' | 'left' | 'lost', number>> {
+    const rows = await this.db
+      .selectFrom('workers')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy('status')
+      .execute();
+    const counts = { active: 0, left: 0, lost: 0 };
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
   /** One DLQ item by id (`<runId>:<taskId>:<attempt>`); undefined when unknown. */
   async getDlqItem(id: string): Promise<DlqItemView | undefined> {
-    const row = await this.db.selectFrom('dlq_items').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toDlqItem(row) : undefined;
+    return (await this.getVersionedDlqItem(id))?.view;
+  }
+
+  /**
+   * `getDlqItem`, and the revision of its run's stream as the read model shows it (the API's
+   * ETag of the item: retrying or discarding it is a command on the run stream).
+   */
+  async getVersionedDlqItem(id: string): Promise<Versioned<DlqItemView> | undefined> {
+    const row = await this.db
+      .selectFrom('dlq_items')
+      .selectAll('dlq_items')
+      .select((eb) =>
+        eb
+          .selectFrom('runs')
+          .select('runs.stream_revision')
+          .whereRef('runs.id', '=', 'dlq_items.run_id')
+          .as('run_revision'),
+      )
+      .where('dlq_items.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { run_revision, ...item } = row;
+    return { view: toDlqItem(item), revision: run_revision ?? null };
   }
 }
 

@@ -38,6 +38,8 @@ export interface DagsTable {
   deleted_at: NullableTimestamp;
   registered_at: Timestamp;
   updated_at: Timestamp;
+  /** Revision of the last `dag-<id>` event applied (0005); null before it was first set. */
+  stream_revision: number | null;
 }
 
 export interface DagVersionsTable {
@@ -70,6 +72,8 @@ export interface RunsTable {
   tasks_failed: Generated<number>;
   tasks_skipped: Generated<number>;
   tasks_cancelled: Generated<number>;
+  /** Revision of the last `run-<id>` event applied (0005); null before it was first set. */
+  stream_revision: number | null;
 }
 
 export interface TaskInstancesTable {

@@ -16,6 +16,12 @@ import type {
   TaskInstancesTable,
 } from './schema.js';
 
+/** A view and the revision of the stream it reflects (null: not recorded yet; see 0005). */
+export interface Versioned<T> {
+  readonly view: T;
+  readonly revision: number | null;
+}
+
 /** One page of a list, and the cursor of the next one (null on the last page). */
 export interface Page<T> {
   readonly items: T[];

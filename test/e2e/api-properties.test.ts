@@ -78,6 +78,38 @@ describe('POST bodies', () => {
   });
 });
 
+describe('If-Match', () => {
+  it('any If-Match on a conditional write: never 5xx, nothing appended on refusal', async () => {
+    const tag = fc.oneof(
+      fc.nat({ max: 12 }).map((n) => `"${n}"`),
+      fc.nat({ max: 12 }).map((n) => `W/"${n}"`),
+      fc.stringMatching(/^[\x21\x23-\x7e]{0,8}$/).map((t) => `"${t}"`),
+    );
+    const header = fc.oneof(
+      fc.constant('*'),
+      fc.array(tag, { minLength: 1, maxLength: 3 }).map((tags) => tags.join(', ')),
+      fc.stringMatching(/^[\x20-\x7e]{0,40}$/),
+    );
+    const write = fc.constantFrom(
+      { method: 'POST', path: '/api/v1/dags/prop/pause' },
+      { method: 'POST', path: '/api/v1/dags/prop/resume' },
+      { method: 'POST', path: '/api/v1/dags', yaml: helloDag('prop') },
+      { method: 'POST', path: '/api/v1/dags/nope/pause' },
+      { method: 'POST', path: '/api/v1/runs/nope/cancel' },
+    );
+    await fc.assert(
+      fc.asyncProperty(write, header, async (w, ifMatch) => {
+        const status = await refusesCleanly(w.method, w.path, {
+          ...(w.yaml ? { yaml: w.yaml } : {}),
+          headers: { 'if-match': ifMatch },
+        });
+        expect([200, 201, 400, 404, 412]).toContain(status);
+      }),
+      settings,
+    );
+  });
+});
+
 describe('query parameters', () => {
   it('any values for the list filters: never 5xx', async () => {
     const value = fc.oneof(

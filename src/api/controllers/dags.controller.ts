@@ -20,8 +20,9 @@ import {
 import { pauseDag, registerDag, requestRun, resumeDag } from '../../commands/index.js';
 import { normalizeDagObject, parseDag } from '../../dag/index.js';
 import { NotFoundError } from '../../errors.js';
+import { streams } from '../../events/schemas/index.js';
 import { ApiError } from '../api-error.js';
-import { depsOf, writeContext } from '../context.js';
+import { depsOf, type WriteGuard, writeContext } from '../context.js';
 import type {
   Accepted,
   DagDetail,
@@ -32,6 +33,7 @@ import type {
   RunDetail,
   RunRequest,
 } from '../models.js';
+import { parseIfMatch, withEtag } from '../preconditions.js';
 import { issuesOf } from '../problems.js';
 import { answerWrite, readBack } from '../read-back.js';
 
@@ -43,7 +45,10 @@ export class DagsController extends Controller {
    * is the DAG file: YAML (`application/yaml`) or the same structure as JSON
    * (`application/json`). Invalid DAGs answer 422 with every issue; YAML issues carry their line
    * and column. 201 when a version was published, 200 when the same spec was already registered.
+   * With `If-Match` (the `ETag` of GET /api/v1/dags/{id}, or `*`) the DAG must exist and still be
+   * at that revision, else 412 and nothing changes. Answers carry the DAG's new `ETag`.
    * @param body the DAG definition (YAML text or JSON object)
+   * @param ifMatch only if the DAG is still at this ETag (or exists, for `*`)
    */
   @Post()
   @Consumes('application/yaml')
@@ -51,14 +56,17 @@ export class DagsController extends Controller {
   @SuccessResponse(201, 'A new DAG or a new version')
   @Response<DagDetail>(200, 'The same spec was registered before; nothing changed')
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
+  @Response<Problem>(412, 'If-Match did not match the DAG')
   @Response<Problem>(415, 'Not YAML or JSON')
   @Response<Problem>(422, 'The DAG is invalid')
   @Example<string>('name: hello\ntasks:\n  - id: say\n    type: shell\n    command: echo hello\n')
   public async registerDag(
     @Request() req: ExpressRequest,
     @Body() body: unknown,
+    @Header('If-Match') ifMatch?: string,
   ): Promise<DagDetail | Accepted> {
     const deps = depsOf(req);
+    const condition = parseIfMatch(ifMatch);
     const parsed =
       typeof body === 'string' ? parseDag(body, { maxBytes: deps.maxSpecBytes }) : normalizeDagObject(body);
     if (!parsed.ok) {
@@ -67,11 +75,13 @@ export class DagsController extends Controller {
         details: { issues: issuesOf(parsed.issues) },
       });
     }
-    const write = writeContext(req);
+    const write = writeContext(req, guard(parsed.dag.name, condition));
     const result = await registerDag(write.ctx, parsed.dag);
+    write.settlePrecondition();
     const location = `/api/v1/dags/${encodeURIComponent(result.dagId)}`;
     this.setHeader('Location', location);
-    return answerWrite(this, await readBack(req, write, () => deps.queries.getDag(result.dagId)), write, {
+    const view = await readBack(req, write, () => deps.queries.getVersionedDag(result.dagId));
+    return answerWrite(this, view && withEtag(this, view), write, {
       created: result.changed,
       id: result.dagId,
     });
@@ -96,40 +106,61 @@ export class DagsController extends Controller {
     return depsOf(req).queries.listDags({ paused, includeDeleted, cursor, limit });
   }
 
-  /** A DAG with its versions (newest first) and its latest normalized spec. */
+  /**
+   * A DAG with its versions (newest first) and its latest normalized spec. The `ETag` is the
+   * revision of the DAG's stream this view shows; send it back as `If-Match` on a write.
+   */
   @Get('{id}')
   @Security('bearer', ['read'])
   @Response<Problem>(404, 'Unknown DAG')
   public async getDag(@Request() req: ExpressRequest, @Path() id: string): Promise<DagDetail> {
-    const dag = await depsOf(req).queries.getDag(id);
+    const dag = await depsOf(req).queries.getVersionedDag(id);
     if (!dag) throw new NotFoundError(`DAG ${id} is not registered`, { dagId: id });
-    return dag;
+    return withEtag(this, dag);
   }
 
-  /** Pauses a DAG: new runs are refused (409 dag_paused) until it is resumed. Idempotent. */
+  /**
+   * Pauses a DAG: new runs are refused (409 dag_paused) until it is resumed. Idempotent. With
+   * `If-Match`, only while the DAG is at that ETag (else 412).
+   * @param ifMatch only if the DAG is still at this ETag
+   */
   @Post('{id}/pause')
   @Security('bearer', ['admin'])
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
   @Response<Problem>(404, 'Unknown DAG')
+  @Response<Problem>(412, 'If-Match did not match the DAG')
   public async pauseDag(
     @Request() req: ExpressRequest,
     @Path() id: string,
     @Body() body?: ReasonRequest,
+    @Header('If-Match') ifMatch?: string,
   ): Promise<DagDetail | Accepted> {
-    const write = writeContext(req);
+    const write = writeContext(req, guard(id, parseIfMatch(ifMatch)));
     await pauseDag(write.ctx, id, body?.reason);
-    return answerWrite(this, await readBack(req, write, () => depsOf(req).queries.getDag(id)), write, { id });
+    write.settlePrecondition();
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDag(id));
+    return answerWrite(this, view && withEtag(this, view), write, { id });
   }
 
-  /** Resumes a paused DAG. Idempotent. */
+  /**
+   * Resumes a paused DAG. Idempotent. With `If-Match`, only while the DAG is at that ETag.
+   * @param ifMatch only if the DAG is still at this ETag
+   */
   @Post('{id}/resume')
   @Security('bearer', ['admin'])
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
   @Response<Problem>(404, 'Unknown DAG')
-  public async resumeDag(@Request() req: ExpressRequest, @Path() id: string): Promise<DagDetail | Accepted> {
-    const write = writeContext(req);
+  @Response<Problem>(412, 'If-Match did not match the DAG')
+  public async resumeDag(
+    @Request() req: ExpressRequest,
+    @Path() id: string,
+    @Header('If-Match') ifMatch?: string,
+  ): Promise<DagDetail | Accepted> {
+    const write = writeContext(req, guard(id, parseIfMatch(ifMatch)));
     await resumeDag(write.ctx, id);
-    return answerWrite(this, await readBack(req, write, () => depsOf(req).queries.getDag(id)), write, { id });
+    write.settlePrecondition();
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDag(id));
+    return answerWrite(this, view && withEtag(this, view), write, { id });
   }
 
   /**
@@ -169,14 +200,15 @@ export class DagsController extends Controller {
       idempotencyKey: key,
     });
     this.setHeader('Location', `/api/v1/runs/${result.runId}`);
-    return answerWrite(
-      this,
-      await readBack(req, write, () => depsOf(req).queries.getRun(result.runId)),
-      write,
-      {
-        created: result.created,
-        id: result.runId,
-      },
-    );
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedRun(result.runId));
+    return answerWrite(this, view && withEtag(this, view), write, {
+      created: result.created,
+      id: result.runId,
+    });
   }
+}
+
+/** The guard of a write to `dag-<dagId>` under an If-Match, if one was sent. */
+function guard(dagId: string, ifMatch: ReturnType<typeof parseIfMatch>): WriteGuard | undefined {
+  return ifMatch ? { stream: streams.dag(dagId), ifMatch } : undefined;
 }

@@ -1,10 +1,13 @@
 /** The dead-letter queue: list, read, retry, discard. Item ids are `<runId>:<taskId>:<attempt>`. */
 import type { Request as ExpressRequest } from 'express';
-import { Controller, Get, Path, Post, Query, Request, Response, Route, Security, Tags } from 'tsoa';
+import { Controller, Get, Header, Path, Post, Query, Request, Response, Route, Security, Tags } from 'tsoa';
 import { discardDeadLetter, retryDeadLetter } from '../../commands/index.js';
 import { NotFoundError } from '../../errors.js';
+import { streams } from '../../events/schemas/index.js';
+import type { Versioned } from '../../projections/index.js';
 import { depsOf, writeContext } from '../context.js';
 import type { Accepted, DlqItem, DlqStatus, Page, Problem } from '../models.js';
+import { parseIfMatch, withEtag } from '../preconditions.js';
 import { answerWrite, readBack } from '../read-back.js';
 
 @Route('api/v1/dlq')
@@ -29,50 +32,70 @@ export class DlqController extends Controller {
     return depsOf(req).queries.listDlq({ status, runId, cursor, limit });
   }
 
-  /** One dead-letter item. */
+  /**
+   * One dead-letter item. Its `ETag` is the revision of its run's stream (retry and discard are
+   * decisions on the run): send it back as `If-Match` to act only if nothing was decided since.
+   */
   @Get('{id}')
   @Security('bearer', ['read'])
   @Response<Problem>(404, 'Unknown item')
   public async getDlqItem(@Request() req: ExpressRequest, @Path() id: string): Promise<DlqItem> {
-    return findItem(req, id);
+    return withEtag(this, await findItem(req, id));
   }
 
-  /** Queues a new attempt of the dead-lettered task; its downstream runs again. */
+  /**
+   * Queues a new attempt of the dead-lettered task; its downstream runs again. With `If-Match`,
+   * only while the run's stream is at that ETag (else 412).
+   * @param ifMatch only if the item's run is still at this ETag
+   */
   @Post('{id}/retry')
   @Security('bearer', ['write'])
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
   @Response<Problem>(404, 'Unknown item, or not open')
   @Response<Problem>(409, 'The run was cancelled')
+  @Response<Problem>(412, 'If-Match did not match the run')
   @Response<Problem>(429, 'The dispatcher backlog is full')
-  public async retryDlqItem(@Request() req: ExpressRequest, @Path() id: string): Promise<DlqItem | Accepted> {
-    const item = await findItem(req, id);
-    const write = writeContext(req);
+  public async retryDlqItem(
+    @Request() req: ExpressRequest,
+    @Path() id: string,
+    @Header('If-Match') ifMatch?: string,
+  ): Promise<DlqItem | Accepted> {
+    const condition = parseIfMatch(ifMatch);
+    const { view: item } = await findItem(req, id);
+    const write = writeContext(req, condition && { stream: streams.run(item.runId), ifMatch: condition });
     await retryDeadLetter(write.ctx, item.runId, item.taskId);
-    return answerWrite(this, await readBack(req, write, () => depsOf(req).queries.getDlqItem(id)), write, {
-      id,
-    });
+    write.settlePrecondition();
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDlqItem(id));
+    return answerWrite(this, view && withEtag(this, view), write, { id });
   }
 
-  /** Closes the item without retrying; the task stays dead-lettered. */
+  /**
+   * Closes the item without retrying; the task stays dead-lettered. With `If-Match`, only while
+   * the run's stream is at that ETag (else 412).
+   * @param ifMatch only if the item's run is still at this ETag
+   */
   @Post('{id}/discard')
   @Security('bearer', ['write'])
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
   @Response<Problem>(404, 'Unknown item, or not open')
+  @Response<Problem>(412, 'If-Match did not match the run')
   public async discardDlqItem(
     @Request() req: ExpressRequest,
     @Path() id: string,
+    @Header('If-Match') ifMatch?: string,
   ): Promise<DlqItem | Accepted> {
-    const item = await findItem(req, id);
-    const write = writeContext(req);
+    const condition = parseIfMatch(ifMatch);
+    const { view: item } = await findItem(req, id);
+    const write = writeContext(req, condition && { stream: streams.run(item.runId), ifMatch: condition });
     await discardDeadLetter(write.ctx, item.runId, item.taskId);
-    return answerWrite(this, await readBack(req, write, () => depsOf(req).queries.getDlqItem(id)), write, {
-      id,
-    });
+    write.settlePrecondition();
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDlqItem(id));
+    return answerWrite(this, view && withEtag(this, view), write, { id });
   }
 }
 
-async function findItem(req: ExpressRequest, id: string): Promise<DlqItem> {
-  const item = await depsOf(req).queries.getDlqItem(id);
+async function findItem(req: ExpressRequest, id: string): Promise<Versioned<DlqItem>> {
+  const item = await depsOf(req).queries.getVersionedDlqItem(id);
   if (!item) throw new NotFoundError(`no dead-letter item ${id}`, { id });
   return item;
 }

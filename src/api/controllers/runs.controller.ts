@@ -31,6 +31,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../models.js';
+import { parseIfMatch, withEtag } from '../preconditions.js';
 import { answerWrite, readBack } from '../read-back.js';
 import { belongsToRun, parseAsOf, readRunHistory, runAsOf } from '../run-history.js';
 import { serveEventStream, toStoredEvent, wantsEventStream } from '../sse.js';
@@ -59,7 +60,9 @@ export class RunsController extends Controller {
 
   /**
    * A run with its task instances. With `asOf` (a global position, or an ISO-8601 instant) the
-   * run as it was then, folded from the log by the scheduler's own state machine.
+   * run as it was then, folded from the log by the scheduler's own state machine. Without
+   * `asOf`, the `ETag` is the revision of the run's stream (its decisions) this view shows; send
+   * it back as `If-Match` to cancel only if nothing was decided since.
    * @param asOf a global position (`0000000000000abc-0000000000000012`) or an ISO-8601 instant
    */
   @Get('{id}')
@@ -72,9 +75,13 @@ export class RunsController extends Controller {
   ): Promise<RunDetail | RunSnapshot> {
     const deps = depsOf(req);
     if (asOf === undefined) {
-      const run = await deps.queries.getRun(id);
+      const run = await deps.queries.getVersionedRun(id);
       if (!run) throw new NotFoundError(`run ${id} does not exist`, { runId: id });
-      return run;
+      // The ETag names the run stream's revision, which attempt progress does not move: it is a
+      // precondition for writes, not a cache validator, so If-None-Match never earns a 304 here
+      // (express would answer one for a matching ETag).
+      delete req.headers['if-none-match'];
+      return withEtag(this, run);
     }
     const point = parseAsOf(asOf);
     const history = await readRunHistory(deps.store, id);
@@ -84,20 +91,29 @@ export class RunsController extends Controller {
     return snapshot;
   }
 
-  /** Requests cancellation: running attempts are stopped, nothing new starts. Idempotent. */
+  /**
+   * Requests cancellation: running attempts are stopped, nothing new starts. Idempotent. With
+   * `If-Match`, only while the run's stream is at that ETag (else 412).
+   * @param ifMatch only if the run is still at this ETag
+   */
   @Post('{id}/cancel')
   @Security('bearer', ['write'])
   @Response<Accepted>(202, 'Appended; the read model did not show it in time')
   @Response<Problem>(404, 'Unknown run')
   @Response<Problem>(409, 'The run has already finished')
+  @Response<Problem>(412, 'If-Match did not match the run')
   public async cancelRun(
     @Request() req: ExpressRequest,
     @Path() id: string,
     @Body() body?: ReasonRequest,
+    @Header('If-Match') ifMatch?: string,
   ): Promise<RunDetail | Accepted> {
-    const write = writeContext(req);
+    const condition = parseIfMatch(ifMatch);
+    const write = writeContext(req, condition && { stream: streams.run(id), ifMatch: condition });
     await cancelRun(write.ctx, id, body?.reason);
-    return answerWrite(this, await readBack(req, write, () => depsOf(req).queries.getRun(id)), write, { id });
+    write.settlePrecondition();
+    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedRun(id));
+    return answerWrite(this, view && withEtag(this, view), write, { id });
   }
 
   /** Every attempt of a task, first to last, with the head and tail of its stdout and stderr. */

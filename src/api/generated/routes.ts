@@ -486,6 +486,7 @@ export function RegisterRoutes(app: Router) {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 id: {"in":"path","name":"id","required":true,"dataType":"string"},
                 body: {"in":"body","name":"body","ref":"ReasonRequest"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/runs/:id/cancel',
             authenticateMiddleware([{"bearer":["write"]}]),
@@ -807,6 +808,7 @@ export function RegisterRoutes(app: Router) {
         const argsDlqController_retryDlqItem: Record<string, TsoaRoute.ParameterSchema> = {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 id: {"in":"path","name":"id","required":true,"dataType":"string"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/dlq/:id/retry',
             authenticateMiddleware([{"bearer":["write"]}]),
@@ -839,6 +841,7 @@ export function RegisterRoutes(app: Router) {
         const argsDlqController_discardDlqItem: Record<string, TsoaRoute.ParameterSchema> = {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 id: {"in":"path","name":"id","required":true,"dataType":"string"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/dlq/:id/discard',
             authenticateMiddleware([{"bearer":["write"]}]),
@@ -871,6 +874,7 @@ export function RegisterRoutes(app: Router) {
         const argsDagsController_registerDag: Record<string, TsoaRoute.ParameterSchema> = {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 body: {"in":"body","name":"body","required":true,"dataType":"any"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/dags',
             authenticateMiddleware([{"bearer":["write"]}]),
@@ -971,6 +975,7 @@ export function RegisterRoutes(app: Router) {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 id: {"in":"path","name":"id","required":true,"dataType":"string"},
                 body: {"in":"body","name":"body","ref":"ReasonRequest"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/dags/:id/pause',
             authenticateMiddleware([{"bearer":["admin"]}]),
@@ -1003,6 +1008,7 @@ export function RegisterRoutes(app: Router) {
         const argsDagsController_resumeDag: Record<string, TsoaRoute.ParameterSchema> = {
                 req: {"in":"request","name":"req","required":true,"dataType":"object"},
                 id: {"in":"path","name":"id","required":true,"dataType":"string"},
+                ifMatch: {"in":"header","name":"If-Match","dataType":"string"},
         };
         app.post('/api/v1/dags/:id/resume',
             authenticateMiddleware([{"bearer":["admin"]}]),

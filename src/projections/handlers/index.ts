@@ -17,6 +17,8 @@ import {
   dagEventSchemas,
   type RunEvent,
   runEventSchemas,
+  type WorkerEvent,
+  workerEventSchemas,
 } from '../../events/schemas/index.js';
 import type { RecordedEvent } from '../../events/types.js';
 import { compiler } from '../database.js';
@@ -47,7 +49,7 @@ export function projectEvent(event: RecordedEvent): CompiledQuery[] {
     case 'attempt':
       return event.type in attemptEventSchemas ? projectAttemptEvent(event as unknown as AttemptEvent) : [];
     case 'workers':
-      return projectWorkerEvent(event.type, event.data, recordedAt);
+      return event.type in workerEventSchemas ? projectWorkerEvent(event as unknown as WorkerEvent) : [];
     default:
       return [];
   }
@@ -100,4 +102,28 @@ export function refreshRunSummaries(events: readonly RecordedEvent[]): CompiledQ
         ) c
         WHERE r.id = u.id`.compile(compiler),
   ];
+}
+
+/**
+ * Moves `stream_revision` of every DAG and run the batch touched to the revision of the batch's
+ * last event of its stream (`dag-<id>`, `run-<id>`): what the API sends as their ETag. One
+ * statement per table per batch, after the handlers, so a row created in the batch has it too.
+ * Events of types the handlers skip count as well: the revision is the stream's, not the row's.
+ */
+export function refreshStreamRevisions(events: readonly RecordedEvent[]): CompiledQuery[] {
+  const dags = new Map<string, number>();
+  const runs = new Map<string, number>();
+  for (const event of events) {
+    const category = categoryOf(event.streamName);
+    if (category === 'dag') dags.set(event.streamName.slice('dag-'.length), event.revision);
+    else if (category === 'run') {
+      const runId = runIdOfStream(event.streamName);
+      if (runId !== undefined) runs.set(runId, event.revision);
+    }
+  }
+  const update = (table: 'dags' | 'runs', revisions: Map<string, number>) =>
+    sql`UPDATE ${sql.table(table)} AS t SET stream_revision = u.revision
+        FROM unnest(${[...revisions.keys()]}::text[], ${[...revisions.values()]}::int[]) AS u(id, revision)
+        WHERE t.id = u.id`.compile(compiler);
+  return [...(dags.size > 0 ? [update('dags', dags)] : []), ...(runs.size > 0 ? [update('runs', runs)] : [])];
 }

@@ -1,44 +1,27 @@
 /**
- * The `workers` stream → `workers`. DESIGN.md has the scheduler leader append WorkerJoined,
- * WorkerLeft and WorkerLost there, but no schema for them exists yet (the stream is not in the
- * registry of src/events/schemas). So this handler reads only what any sensible payload has — a
- * `workerId`, and an optional ISO time (`joinedAt`/`leftAt`/`lostAt`), else the time the event
- * was recorded — keeps a WorkerJoined payload whole as `info`, and ignores anything else.
- * Until those events exist, the table is filled from attempts (see attempt.ts).
+ * The `workers` stream → `workers`: the scheduler leader records there that a worker joined, left
+ * (drained) or was lost (its lease expired), each with the time it saw it (`at`); a WorkerJoined
+ * payload is kept whole as `info`. Workers are also known from their attempts (see attempt.ts),
+ * so the in-process engine, which writes no `workers` events, has rows too.
  */
 import { type CompiledQuery, sql } from 'kysely';
-import { z } from 'zod';
+import type { WorkerEvent } from '../../events/schemas/index.js';
 import { compiler } from '../database.js';
 import type { WorkerStatus } from '../schema.js';
-import { json } from './support.js';
+import { assertNever, json } from './support.js';
 
-const workerEvent = z.looseObject({
-  workerId: z.string().min(1),
-  joinedAt: z.iso.datetime({ offset: true }).optional(),
-  leftAt: z.iso.datetime({ offset: true }).optional(),
-  lostAt: z.iso.datetime({ offset: true }).optional(),
-});
-
-/** The SQL that applies one `workers` event (none for unknown types or payloads); pure. */
-export function projectWorkerEvent(type: string, data: unknown, recordedAt: string): CompiledQuery[] {
-  const parsed = workerEvent.safeParse(data);
-  if (!parsed.success) return [];
-  const { workerId } = parsed.data;
-  switch (type) {
-    case 'WorkerJoined': {
-      const at = parsed.data.joinedAt ?? recordedAt;
-      return [upsert(workerId, 'active', at, { joined_at: at, info: json(parsed.data) })];
-    }
-    case 'WorkerLeft': {
-      const at = parsed.data.leftAt ?? recordedAt;
+/** The SQL that applies one `workers` event; pure. */
+export function projectWorkerEvent(event: WorkerEvent): CompiledQuery[] {
+  const { workerId, at } = event.data;
+  switch (event.type) {
+    case 'WorkerJoined':
+      return [upsert(workerId, 'active', at, { joined_at: at, info: json(event.data) })];
+    case 'WorkerLeft':
       return [upsert(workerId, 'left', at, { left_at: at })];
-    }
-    case 'WorkerLost': {
-      const at = parsed.data.lostAt ?? recordedAt;
+    case 'WorkerLost':
       return [upsert(workerId, 'lost', at, { lost_at: at })];
-    }
     default:
-      return [];
+      return assertNever(event);
   }
 }
 

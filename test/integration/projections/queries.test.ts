@@ -15,6 +15,7 @@ import {
 } from '../../../src/projections/index.js';
 import { createTestDatabase } from '../../support/database.js';
 import { testStore } from '../../support/engine.js';
+import { waitUntilVisible } from './support.js';
 import { appendRun, registerSyntheticDag, SCENARIOS, type Scenario } from './synthetic.js';
 
 const db = await createTestDatabase();
@@ -68,9 +69,10 @@ beforeAll(async () => {
     seeded.push({ id, dagId, scenario, requestedAt });
   }
   await pauseDag({ store, metadata: meta }, 'beta', 'maintenance');
-  await store.append(streams.dag('gamma'), [
+  const last = await store.append(streams.dag('gamma'), [
     { type: 'DagDeleted', data: { dagId: 'gamma', deletedAt: '2031-06-01T00:00:00.000Z' }, metadata: meta },
   ]);
+  await waitUntilVisible(store, last.position);
   await replayReadModels({ store, pool: db.pool, batchSize: 64 });
 });
 

@@ -48,3 +48,16 @@ export async function catchUp(projector: Projector, store: EventStore, timeoutMs
     head = next;
   }
 }
+
+/**
+ * Waits until a read of $all shows `position`: an append is visible to readers only once every
+ * transaction that began before it on the server has ended (a long one in another test's
+ * database holds it back), so a replay right after appending could miss the last events.
+ */
+export async function waitUntilVisible(store: EventStore, position: GlobalPosition, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await headPosition(store)) < position) {
+    if (Date.now() > deadline) throw new Error(`${position} not visible to readers in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

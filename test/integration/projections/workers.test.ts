@@ -1,6 +1,6 @@
 /**
- * The `workers` table, from attempts and from the `workers` stream (whose WorkerJoined/Left/Lost
- * events have no schema yet: only `workerId` and an optional time are read), and DAG pause/resume.
+ * The `workers` table, from attempts and from the `workers` stream (WorkerJoined/Left/Lost, each
+ * at the time the leader saw it), and DAG pause/resume.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pauseDag, requestRun, resumeDag } from '../../../src/commands/index.js';
@@ -8,6 +8,7 @@ import { streams } from '../../../src/events/schemas/index.js';
 import { createReadModelDb, ReadModelQueries, replayReadModels } from '../../../src/projections/index.js';
 import { createTestDatabase } from '../../support/database.js';
 import { testStore } from '../../support/engine.js';
+import { waitUntilVisible } from './support.js';
 import { appendRun, registerSyntheticDag } from './synthetic.js';
 
 const db = await createTestDatabase();
@@ -15,7 +16,15 @@ const store = testStore(db);
 const meta = { correlationId: 'w', causationId: 'w', actor: 'test' };
 const ctx = { store, metadata: meta };
 let lostRun = '';
-let workersStreamAt: Date;
+const joined = {
+  workerId: 'w-b',
+  term: 7,
+  at: '2032-01-02T00:00:00.000Z',
+  capacity: 4,
+  labels: ['gpu'],
+  version: '0.1.0',
+  host: 'h1',
+};
 
 beforeAll(async () => {
   await registerSyntheticDag(store, 'wdag');
@@ -46,19 +55,23 @@ beforeAll(async () => {
       metadata: meta,
     },
   ]);
-  const result = await store.append('workers', [
+  await store.append('workers', [
+    { type: 'WorkerJoined', data: joined, metadata: meta },
     {
-      type: 'WorkerJoined',
-      data: { workerId: 'w-b', host: 'h1', capacity: 4, joinedAt: '2032-01-02T00:00:00.000Z' },
+      type: 'WorkerLeft',
+      data: { workerId: 'w-b', term: 7, at: '2032-01-02T01:00:00.000Z' },
       metadata: meta,
     },
-    { type: 'WorkerLeft', data: { workerId: 'w-b', leftAt: '2032-01-02T01:00:00.000Z' }, metadata: meta },
-    { type: 'WorkerLost', data: { workerId: 'w-c' }, metadata: meta },
+    {
+      type: 'WorkerLost',
+      data: { workerId: 'w-c', term: 7, at: '2032-01-03T00:00:00.000Z', reason: 'lease expired' },
+      metadata: meta,
+    },
   ]);
-  workersStreamAt = (await store.readAll({ after: undefined })).find((e) => e.position === result.position)
-    ?.createdAt as Date;
   await pauseDag(ctx, 'wdag', 'later');
   await resumeDag(ctx, 'wdag', new Date('2032-02-01T00:00:00.000Z'));
+  const [resumed] = (await store.readStream(streams.dag('wdag'))).slice(-1);
+  await waitUntilVisible(store, resumed!.position);
   await replayReadModels({ store, pool: db.pool });
 });
 
@@ -83,7 +96,7 @@ describe('workers and DAG state', () => {
       {
         id: 'w-b',
         status: 'left',
-        info: { workerId: 'w-b', host: 'h1', capacity: 4, joinedAt: '2032-01-02T00:00:00.000Z' },
+        info: joined,
         joined_at: new Date('2032-01-02T00:00:00.000Z'),
         left_at: new Date('2032-01-02T01:00:00.000Z'),
         lost_at: null,
@@ -100,9 +113,9 @@ describe('workers and DAG state', () => {
         info: null,
         joined_at: null,
         left_at: null,
-        lost_at: workersStreamAt,
-        first_seen_at: workersStreamAt,
-        last_seen_at: workersStreamAt,
+        lost_at: new Date('2032-01-03T00:00:00.000Z'),
+        first_seen_at: new Date('2032-01-03T00:00:00.000Z'),
+        last_seen_at: new Date('2032-01-03T00:00:00.000Z'),
         attempts_started: 0,
         attempts_succeeded: 0,
         attempts_failed: 0,

@@ -73,11 +73,19 @@ describe('event handlers', () => {
     },
   );
 
-  it('skips unknown types, foreign streams and worker events without a worker id', () => {
+  it('skips unknown types and foreign streams', () => {
     expect(projectEvent(recorded('run-r1', 'SomethingNew', {}))).toEqual([]);
     expect(projectEvent(recorded('billing-1', 'Charged', {}))).toEqual([]);
-    expect(projectEvent(recorded('workers', 'WorkerJoined', { host: 'h' }))).toEqual([]);
-    expect(projectEvent(recorded('workers', 'WorkerJoined', { workerId: 'w1' }))).toHaveLength(1);
+    expect(projectEvent(recorded('workers', 'WorkerRenamed', { workerId: 'w1' }))).toEqual([]);
+    const joined = {
+      workerId: 'w1',
+      term: 1,
+      at: '2030-01-01T00:00:00.000Z',
+      capacity: 2,
+      labels: [],
+      version: '1',
+    };
+    expect(projectEvent(recorded('workers', 'WorkerJoined', joined))).toHaveLength(1);
   });
 
   it('takes the run id from the stream name, and from the payload of attempt events', () => {
