@@ -25,7 +25,37 @@ describe('loadConfig', () => {
         maxProjectorLagMs: 10_000,
         readYourWritesMs: 2_000,
       },
+      maxBacklog: 1000,
+      health: { host: '127.0.0.1', port: undefined },
+      cluster: {
+        token: undefined,
+        leaseTtlSeconds: 5,
+        etcdPrefix: '/dagrun/',
+        dispatch: { host: '127.0.0.1', port: 7401, advertise: undefined },
+        workerId: undefined,
+        workerLabels: [],
+        drainGraceMs: 30_000,
+      },
+      tracing: { exporters: [], otlpTracesUrl: undefined, serviceName: undefined },
     });
+  });
+
+  it('reads the cluster settings and refuses bad ones, all at once', () => {
+    const config = loadConfig({
+      DAGRUN_CLUSTER_TOKEN: 'a-cluster-secret-of-16+',
+      DAGRUN_LEASE_TTL_S: '2',
+      DAGRUN_WORKER_LABELS: 'gpu, ssd,,',
+      DAGRUN_DISPATCH_ADVERTISE: 'http://scheduler-1:7401',
+    });
+    expect(config.cluster).toMatchObject({
+      token: 'a-cluster-secret-of-16+',
+      leaseTtlSeconds: 2,
+      workerLabels: ['gpu', 'ssd'],
+      dispatch: { advertise: 'http://scheduler-1:7401' },
+    });
+    expect(() =>
+      loadConfig({ DAGRUN_CLUSTER_TOKEN: 'short', DAGRUN_LEASE_TTL_S: '1', DAGRUN_ETCD_PREFIX: 'dagrun' }),
+    ).toThrow(/DAGRUN_CLUSTER_TOKEN[\s\S]*DAGRUN_LEASE_TTL_S[\s\S]*DAGRUN_ETCD_PREFIX/);
   });
 
   it('reads the API settings and its tokens with their scopes', () => {
