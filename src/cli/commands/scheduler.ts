@@ -149,5 +149,5 @@ function registerSchedulerMetrics(registry: Registry, node: SchedulerNode): void
     'Runs the scheduler leader is following',
     () => node.leading?.activeRuns,
   );
-  gauge('dagrun_scheduler_workers', 'Live workers the leader dispatches to', () => node.leading?.workers);
+  gauge('dagrun_workers', 'Live workers the leader dispatches to', () => node.leading?.workers);
 }

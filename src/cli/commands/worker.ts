@@ -216,7 +216,7 @@ function workerMetrics(registry: Registry) {
     },
     running(read: () => number): void {
       new Gauge({
-        name: 'dagrun_worker_running_attempts',
+        name: 'dagrun_workers_running_attempts',
         help: 'Attempts running on this worker',
         registers: [registry],
         collect() {

@@ -1,7 +1,9 @@
 /**
  * Appending to a stream: input checks in JS, then one call of the `dagrun_append` SQL function
  * (migrations/0001_event_store.sql), which checks the expected revision, detects a replayed
- * batch, inserts and notifies in a single round trip.
+ * batch, inserts and notifies in a single round trip. `appendToStreams` makes many appends, to
+ * many streams, in one statement (`dagrun_append_batch`, migrations/0005_append_batch.sql), each
+ * with its own expectation, fence and outcome.
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, ConflictError, FencedError } from '../../errors.js';
@@ -155,6 +157,86 @@ function expectation(expected: ExpectedRevision): [kind: string, revision: numbe
   throw invalid(
     'expected',
     `must be 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${JSON.stringify(expected)}`,
+  );
+}
+
+/** One append of a multi-stream batch. */
+export interface StreamAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly expected?: ExpectedRevision;
+  readonly fence?: Fence | undefined;
+}
+
+/**
+ * What became of one append of a batch: its result (`appended` false when it was a replay,
+ * answered from the log and written nowhere), or the error it would have thrown on its own.
+ */
+export type AppendSettlement =
+  | { readonly status: 'fulfilled'; readonly value: AppendResult; readonly appended: boolean }
+  | { readonly status: 'rejected'; readonly reason: unknown };
+
+interface BatchRow extends AppendRow {
+  readonly ord: number;
+}
+
+/**
+ * Makes many appends in one statement: every append keeps its own expected revision, fence and
+ * outcome, as if it had been made alone with `appendToStream` — a conflict, a fenced or an
+ * invalid append fails alone while the others commit. On a pool they commit together in one transaction (one fsync'd commit for all); in a
+ * caller's transaction, with it. Zero-event appends are answered too (they check their
+ * expectation and write nothing).
+ *
+ * Throws only when the statement itself fails (the connection dropped, a constraint other than
+ * the event-id index): then nothing was written.
+ */
+export async function appendToStreams(
+  db: Queryable,
+  appends: readonly StreamAppend[],
+): Promise<AppendSettlement[]> {
+  const settled: (AppendSettlement | undefined)[] = new Array(appends.length);
+  const parts: string[] = [];
+  appends.forEach((append, ord) => {
+    try {
+      requireStreamName(append.stream);
+      const [kind, revision] = expectation(append.expected ?? 'any');
+      const fence = append.fence === undefined ? undefined : checkFence(append.fence);
+      const payload = serialize(append.events);
+      // Rendered by hand around the already serialized events: one bad append cannot spoil the
+      // JSON of the others, and the events are not serialized twice.
+      parts.push(
+        `{"ord":${ord},"s":${JSON.stringify(append.stream)},"k":"${kind}","r":${revision ?? 'null'},` +
+          `"fk":${fence ? JSON.stringify(fence.key) : 'null'},"ft":${fence ? fence.term : 'null'},"e":${payload}}`,
+      );
+    } catch (error) {
+      settled[ord] = { status: 'rejected', reason: error };
+    }
+  });
+  if (parts.length > 0) {
+    // Named: the statement is parsed and planned once per connection, not on every call.
+    const { rows } = await db.query<BatchRow>({
+      name: 'dagrun-append-batch',
+      text: `SELECT ord, outcome, revision, transaction_id::text AS transaction_id, global_seq, detail
+             FROM dagrun_append_batch($1::jsonb)`,
+      values: [`[${parts.join(',')}]`],
+    });
+    for (const row of rows) {
+      const append = appends[row.ord];
+      if (!append || settled[row.ord]) continue;
+      try {
+        const value = toResult(append.stream, append.expected ?? 'any', row, append.fence);
+        settled[row.ord] = { status: 'fulfilled', value, appended: row.outcome === 'appended' };
+      } catch (error) {
+        settled[row.ord] = { status: 'rejected', reason: error };
+      }
+    }
+  }
+  return appends.map(
+    (append, ord) =>
+      settled[ord] ?? {
+        status: 'rejected',
+        reason: new Error(`the batched append to ${append.stream} returned no row`),
+      },
   );
 }
 
