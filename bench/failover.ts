@@ -149,7 +149,7 @@ async function workerLostAt(
     (await store.readStream('workers')).find(
       (e: RecordedEvent) =>
         e.type === 'WorkerLost' &&
-        (e.data as { workerId: string }).workerId === workerId &&
+        (e.data as { workerId: string }).workerId.startsWith(`${workerId}.`) &&
         Date.parse((e.data as { at: string }).at) >= since,
     ),
   );

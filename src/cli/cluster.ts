@@ -91,7 +91,13 @@ export function openCoordination(config: Config, settings: ClusterSettings, log:
   });
 }
 
-/** Resolves with the first SIGINT or SIGTERM; `stopping` aborts at that moment. */
+/**
+ * Resolves with the first SIGINT or SIGTERM; `signal` aborts at that moment. A second one exits
+ * at once (128 + the signal number), for an operator who does not want to wait for the drain.
+ *
+ * The listeners stay installed (`on`, not `once`): execa's signal-exit re-raises a signal that
+ * no other listener handles, which killed the process in the middle of its drain.
+ */
 export function shutdownSignal(): {
   readonly signal: AbortSignal;
   readonly received: Promise<NodeJS.Signals>;
@@ -99,11 +105,12 @@ export function shutdownSignal(): {
   const controller = new AbortController();
   const received = new Promise<NodeJS.Signals>((resolve) => {
     const on = (name: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(128 + (name === 'SIGINT' ? 2 : 15));
       controller.abort(new Error(`received ${name}`));
       resolve(name);
     };
-    process.once('SIGINT', () => on('SIGINT'));
-    process.once('SIGTERM', () => on('SIGTERM'));
+    process.on('SIGINT', () => on('SIGINT'));
+    process.on('SIGTERM', () => on('SIGTERM'));
   });
   return { signal: controller.signal, received };
 }

@@ -129,7 +129,7 @@ export const configSchema = z.object({
   DAGRUN_DISPATCH_ADVERTISE: z.url().optional(),
   DAGRUN_WORKER_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1 to 100 letters, digits, _ . -')
+    .regex(/^[A-Za-z0-9_.-]{1,90}$/, 'must be 1 to 90 letters, digits, _ . -')
     .optional(),
   /** Labels a worker offers (comma-separated); a task that requires labels runs only where all are offered. */
   DAGRUN_WORKER_LABELS: z.string().default(''),

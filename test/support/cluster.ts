@@ -30,6 +30,8 @@ export class ClusterProcess {
   readonly exit: Promise<number | null>;
   healthUrl = '';
   dispatchUrl = '';
+  /** A worker's labels (to start a like one in its place). */
+  labels: readonly string[] = [];
 
   constructor(
     readonly role: Role,
@@ -123,7 +125,7 @@ export class TestCluster {
   }
 
   async startWorker(
-    options: { labels?: string[]; concurrency?: number; id?: string } = {},
+    options: { labels?: readonly string[]; concurrency?: number; id?: string } = {},
   ): Promise<ClusterProcess> {
     const name = options.id ?? `worker-${++this.counter}`;
     const proc = new ClusterProcess(
@@ -139,6 +141,7 @@ export class TestCluster {
         }),
       ),
     );
+    proc.labels = options.labels ?? [];
     this.processes.push(proc);
     const match = await waitForLine(proc.child, /slots; health on (\S+)/, 90_000).catch((error) => {
       throw new Error(`${String(error)}\n${proc.tail()}`);

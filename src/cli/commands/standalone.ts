@@ -19,6 +19,7 @@ import type { EventStore } from '../../events/types.js';
 import { withSchemaValidation } from '../../events/validating-store.js';
 import { startTracing } from '../../observability/tracing.js';
 import { Projector } from '../../projections/index.js';
+import { shutdownSignal } from '../cluster.js';
 import { type CliContext, commandMetadata, type GlobalOptions, runAction } from '../context.js';
 import { readDagFile } from '../dag-files.js';
 import { openLocalDatabase } from '../database.js';
@@ -86,10 +87,7 @@ export function registerStandaloneCommand(program: Command): void {
           rescanMs > 0
             ? setInterval(() => void registerFolder(ctx, store, dagsDir).catch(() => {}), rescanMs)
             : undefined;
-        const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-          process.once('SIGINT', () => resolveSignal('SIGINT'));
-          process.once('SIGTERM', () => resolveSignal('SIGTERM'));
-        });
+        const signal = await shutdownSignal().received;
         ctx.log.info('shutting down', { signal });
         clearInterval(rescan);
         await api?.close();

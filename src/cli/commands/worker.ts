@@ -8,6 +8,7 @@
  * SIGINT/SIGTERM drain: stop claiming, let in-flight attempts finish within DAGRUN_DRAIN_GRACE_MS
  * (abandon the rest), tell the leader, revoke the lease, exit 0.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -45,7 +46,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('run a worker of a distributed deployment: pull attempts from the scheduler leader')
     .option('--concurrency <n>', 'attempts run at once (env DAGRUN_WORKER_CONCURRENCY)')
     .option('--labels <list>', 'labels this worker offers, comma-separated (env DAGRUN_WORKER_LABELS)')
-    .option('--id <id>', 'worker id (env DAGRUN_WORKER_ID; default host-pid)')
+    .option('--id <name>', 'worker name; the id is <name>.<random> (env DAGRUN_WORKER_ID; default host-pid)')
     .option('--scripts-dir <dir>', 'where relative Python scripts and working directories resolve', '.')
     .option('--health-host <host>', 'health and metrics host (env DAGRUN_HEALTH_HOST)')
     .option('--health-port <port>', 'health and metrics port; 0: any (env DAGRUN_HEALTH_PORT)')
@@ -57,7 +58,10 @@ export function registerWorkerCommand(program: Command): void {
           const settings = requireClusterSettings(config);
           const shutdown = shutdownSignal();
           const tracing = await startTracing(config.tracing, 'worker', { log });
-          const id = config.cluster.workerId ?? `${hostname()}-${process.pid}`;
+          // Unique per process start: a worker restarted under the same name (a container, a
+          // fixed --id) must not inherit the attempts of the one that died — the leader declares
+          // that one lost by its id. The name is the prefix: `<name>.<6 hex>`.
+          const id = `${config.cluster.workerId ?? `${hostname()}-${process.pid}`}.${randomBytes(3).toString('hex')}`;
           const { pool, store, close } = await openClusterStore(
             config,
             settings,

@@ -57,7 +57,9 @@ async function busyWorker(runIds: readonly string[]): Promise<ClusterProcess> {
       else open.delete(e.streamName);
     }
     for (const workerId of open.values()) {
-      const proc = cluster.processes.find((p) => p.role === 'worker' && p.name === workerId && p.alive);
+      const proc = cluster.processes.find(
+        (p) => p.role === 'worker' && isWorker(workerId, p.name) && p.alive,
+      );
       if (proc) return proc;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -79,9 +81,18 @@ function alive(pid: number): boolean {
   }
 }
 
-async function workerEvents(type: string, workerId: string): Promise<RecordedEvent[]> {
+/** A worker's id is its name and a suffix per process start (`<name>.<hex>`). */
+function isWorker(workerId: string, name: string): boolean {
+  return workerId.startsWith(`${name}.`);
+}
+
+/** The worker's registry events of `type`, recorded at or after `since` (epoch ms). */
+async function workerEvents(type: string, name: string, since = 0): Promise<RecordedEvent[]> {
   return (await store.readStream('workers')).filter(
-    (e) => e.type === type && (e.data as { workerId: string }).workerId === workerId,
+    (e) =>
+      e.type === type &&
+      isWorker((e.data as { workerId: string }).workerId, name) &&
+      Date.parse((e.data as { at: string }).at) >= since,
   );
 }
 
@@ -131,7 +142,7 @@ describe('worker faults', () => {
     const run = await store.readStream(`run-${runId}`);
     expect(run.at(-1)?.type).toBe('RunSucceeded');
     await expectSoundHistory();
-    await cluster.startWorker();
+    await cluster.startWorker({ labels: victim.labels });
   }, 180_000);
 
   test('SIGSTOP of a worker past its lease, then SIGCONT: it is declared lost, its outcomes are refused, it rejoins', async () => {
@@ -150,7 +161,7 @@ describe('worker faults', () => {
     await waitForRuns(store, runs);
     // It registers again under the same id and is a live worker once more.
     await eventually(
-      async () => (await cluster.registeredWorkers()).includes(victim.name),
+      async () => (await cluster.registeredWorkers()).some((id) => isWorker(id, victim.name)),
       'registered again',
     );
     expect(victim.alive).toBe(true);
@@ -176,11 +187,15 @@ describe('worker faults', () => {
   test('SIGTERM drains a worker: it finishes what it runs, leaves (WorkerLeft, not lost) and exits 0', async () => {
     const runs = await startWorkload(store, 1, { tasks: 6, sleep: 1 });
     const victim = await busyWorker(runs);
+    const sentAt = Date.now();
     victim.signal('SIGTERM');
     expect(await victim.exit).toBe(0);
     await waitForRuns(store, runs);
-    await eventually(async () => (await workerEvents('WorkerLeft', victim.name)).length > 0, 'WorkerLeft');
-    expect(await workerEvents('WorkerLost', victim.name)).toEqual([]);
+    await eventually(
+      async () => (await workerEvents('WorkerLeft', victim.name, sentAt)).length > 0,
+      'WorkerLeft',
+    );
+    expect(await workerEvents('WorkerLost', victim.name, sentAt)).toEqual([]);
     // Nothing it ran was abandoned: it finished its attempts within the grace period.
     const abandoned = (await allEvents(['attempt-'])).filter(
       (e) => e.type === 'AttemptAbandoned' && runs.includes((e.data as { runId: string }).runId),
