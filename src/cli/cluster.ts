@@ -7,12 +7,7 @@ import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import { EtcdCoordination } from '../coordination/etcd/index.js';
 import type { Coordination } from '../coordination/types.js';
-import { migrate } from '../db/migrate.js';
-import { createPool } from '../db/pool.js';
 import { ConfigError } from '../errors.js';
-import { PostgresEventStore } from '../events/postgres/index.js';
-import type { EventStore } from '../events/types.js';
-import { withSchemaValidation } from '../events/validating-store.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface ClusterSettings {
@@ -31,54 +26,11 @@ export function requireClusterSettings(config: Config): ClusterSettings {
     problems.push(
       'DAGRUN_CLUSTER_TOKEN: not set; schedulers and workers must share a secret of 16+ characters',
     );
-  if (config.eventStore.kind !== 'postgres')
-    problems.push('DAGRUN_EVENT_STORE: only postgres is wired into the cluster processes so far');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     databaseUrl: config.databaseUrl as string,
     etcdEndpoints: config.etcdEndpoints as readonly string[],
     token: config.cluster.token as string,
-  };
-}
-
-export interface ClusterStore {
-  readonly pool: pg.Pool;
-  readonly store: EventStore;
-  close(): Promise<void>;
-}
-
-/** A pool and the event store on it, after the migrations (retried until Postgres answers). */
-export async function openClusterStore(
-  config: Config,
-  settings: ClusterSettings,
-  applicationName: string,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<ClusterStore> {
-  const pool = createPool(settings.databaseUrl, { max: config.dbPoolSize, applicationName });
-  // A pool error on an idle client (the server restarted) must not crash the process.
-  pool.on('error', (error) => log.warn('idle database connection failed', { error: String(error) }));
-  for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
-    try {
-      await migrate(pool);
-      break;
-    } catch (error) {
-      if (signal.aborted) {
-        await pool.end();
-        throw error;
-      }
-      log.warn('database not ready; retrying', { error: String(error), pauseMs });
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
-  const store = withSchemaValidation(new PostgresEventStore({ pool }));
-  return {
-    pool,
-    store,
-    async close() {
-      await store.close();
-      await pool.end();
-    },
   };
 }
 

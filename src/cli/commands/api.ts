@@ -21,7 +21,7 @@ import { startTracing } from '../../observability/tracing.js';
 import { createReadModelDb, ProjectionWatcher, ReadModelQueries } from '../../projections/index.js';
 import { shutdownSignal } from '../cluster.js';
 import { type GlobalOptions, runAction } from '../context.js';
-import { openDatabase } from './projector.js';
+import { openServiceDatabase } from '../runtime.js';
 
 /** The port `dagrun api` listens on when neither --port nor DAGRUN_PORT says otherwise. */
 export const DEFAULT_API_PORT = 8080;
@@ -41,7 +41,7 @@ export function registerApiCommand(program: Command): void {
           assertSafeAuth(api); // before touching the database: a misconfiguration fails fast
           const shutdown = shutdownSignal();
           const tracing = await startTracing(config.tracing, 'api', { log });
-          const db = await openDatabase(config, 'dagrun-api', log, shutdown.signal);
+          const db = await openServiceDatabase(config, 'dagrun-api', log, shutdown.signal);
           const registry = new Registry();
           collectDefaultMetrics({ register: registry });
           const projector = await new ProjectionWatcher({

@@ -15,20 +15,12 @@
  * for good (bad data, a bug) exits 1, so a supervisor restarts it and the standby takes over.
  */
 import type { Command } from 'commander';
-import type pg from 'pg';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Config } from '../../config/index.js';
-import { migrate } from '../../db/migrate.js';
-import { createPool } from '../../db/pool.js';
-import { PostgresEventStore } from '../../events/postgres/index.js';
-import type { EventStore } from '../../events/types.js';
-import { withSchemaValidation } from '../../events/validating-store.js';
 import { startHealthServer } from '../../observability/health-server.js';
-import type { Logger } from '../../observability/logger.js';
 import { lagOf, Projector, readProjectionProgress } from '../../projections/index.js';
 import { pingDatabase, shutdownSignal } from '../cluster.js';
 import { type GlobalOptions, runAction } from '../context.js';
-import { requireDatabaseUrl } from '../runtime.js';
+import { openServiceDatabase } from '../runtime.js';
 
 interface ProjectorFlags {
   readonly healthHost?: string;
@@ -47,7 +39,7 @@ export function registerProjectorCommand(program: Command): void {
         async (ctx) => {
           const { config, log } = ctx;
           const shutdown = shutdownSignal();
-          const db = await openDatabase(config, 'dagrun-projector', log, shutdown.signal);
+          const db = await openServiceDatabase(config, 'dagrun-projector', log, shutdown.signal);
           const registry = new Registry();
           collectDefaultMetrics({ register: registry });
           const projector = new Projector({ store: db.store, pool: db.pool, log, registry }).start();
@@ -117,48 +109,4 @@ export function registerProjectorCommand(program: Command): void {
         { DAGRUN_HEALTH_HOST: flags.healthHost, DAGRUN_HEALTH_PORT: flags.healthPort },
       );
     });
-}
-
-export interface ReadSideDatabase {
-  readonly pool: pg.Pool;
-  readonly store: EventStore;
-  close(): Promise<void>;
-}
-
-/**
- * The pool and event store of a read-side process (`dagrun projector`, `dagrun api`) on
- * DATABASE_URL, after the migrations — retried while Postgres is not up yet (compose starts
- * everything at once), until the shutdown signal.
- */
-export async function openDatabase(
-  config: Config,
-  applicationName: string,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<ReadSideDatabase> {
-  const pool = createPool(requireDatabaseUrl(config), { max: config.dbPoolSize, applicationName });
-  // A pool error on an idle client (the server restarted) must not crash the process.
-  pool.on('error', (error) => log.warn('idle database connection failed', { error: String(error) }));
-  for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 5_000)) {
-    try {
-      await migrate(pool);
-      break;
-    } catch (error) {
-      if (signal.aborted) {
-        await pool.end();
-        throw error;
-      }
-      log.warn('database not ready; retrying', { error: String(error), pauseMs });
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
-  const store = withSchemaValidation(new PostgresEventStore({ pool }));
-  return {
-    pool,
-    store,
-    async close() {
-      await store.close();
-      await pool.end();
-    },
-  };
 }

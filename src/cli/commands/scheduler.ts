@@ -12,14 +12,9 @@ import { startTracing } from '../../observability/tracing.js';
 import { readLiveRuns } from '../../projections/live-runs.js';
 import { DispatchServer } from '../../scheduler/remote/dispatch-server.js';
 import { SchedulerNode } from '../../scheduler/scheduler-node.js';
-import {
-  openClusterStore,
-  openCoordination,
-  pingDatabase,
-  requireClusterSettings,
-  shutdownSignal,
-} from '../cluster.js';
+import { openCoordination, pingDatabase, requireClusterSettings, shutdownSignal } from '../cluster.js';
 import { type GlobalOptions, runAction } from '../context.js';
+import { openServiceDatabase } from '../runtime.js';
 
 interface SchedulerFlags {
   readonly dispatchHost?: string;
@@ -47,9 +42,8 @@ export function registerSchedulerCommand(program: Command): void {
           const shutdown = shutdownSignal();
           const tracing = await startTracing(config.tracing, 'scheduler', { log });
           const id = `scheduler-${hostname()}-${process.pid}`;
-          const { pool, store, close } = await openClusterStore(
+          const { pool, store, close } = await openServiceDatabase(
             config,
-            settings,
             'dagrun-scheduler',
             log,
             shutdown.signal,

@@ -14,9 +14,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type ApiServer, startApiServer } from '../../api/server.js';
 import { registerDag } from '../../commands/index.js';
 import { loadConfig } from '../../config/index.js';
-import { PostgresEventStore } from '../../events/postgres/index.js';
 import type { EventStore } from '../../events/types.js';
-import { withSchemaValidation } from '../../events/validating-store.js';
 import { startTracing } from '../../observability/tracing.js';
 import { Projector } from '../../projections/index.js';
 import { shutdownSignal } from '../cluster.js';
@@ -25,6 +23,7 @@ import { readDagFile } from '../dag-files.js';
 import { openLocalDatabase } from '../database.js';
 import { startEngine } from '../engine.js';
 import { formatIssue } from '../format.js';
+import { openEventStore } from '../runtime.js';
 
 export function registerStandaloneCommand(program: Command): void {
   program
@@ -45,10 +44,12 @@ export function registerStandaloneCommand(program: Command): void {
         mkdirSync(ctx.config.dataDir, { recursive: true });
         const tracing = await startTracing(ctx.config.tracing, 'standalone', { log: ctx.log });
         const db = await openLocalDatabase(ctx.config, ctx.log);
-        const store = withSchemaValidation(new PostgresEventStore({ pool: db.pool }));
+        const store = openEventStore(ctx.config, db.pool);
         const dagsDir = resolve(options.dags);
         const engine = await startEngine({
           store,
+          // Group commit batches through the Postgres store's pool; EventStoreDB appends one by one.
+          coalesceAppends: ctx.config.eventStore.kind === 'postgres',
           pool: db.pool,
           log: ctx.log,
           baseDir: dagsDir,

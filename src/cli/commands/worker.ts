@@ -22,14 +22,9 @@ import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
 import { TaskTypeRouter } from '../../workers/executors/index.js';
 import { RemoteWorkSource } from '../../workers/remote-source.js';
 import { type AttemptEnd, Worker } from '../../workers/worker.js';
-import {
-  openClusterStore,
-  openCoordination,
-  pingDatabase,
-  requireClusterSettings,
-  shutdownSignal,
-} from '../cluster.js';
+import { openCoordination, pingDatabase, requireClusterSettings, shutdownSignal } from '../cluster.js';
 import { type GlobalOptions, runAction } from '../context.js';
+import { openServiceDatabase } from '../runtime.js';
 
 interface WorkerFlags {
   readonly concurrency?: string;
@@ -62,9 +57,8 @@ export function registerWorkerCommand(program: Command): void {
           // fixed --id) must not inherit the attempts of the one that died — the leader declares
           // that one lost by its id. The name is the prefix: `<name>.<6 hex>`.
           const id = `${config.cluster.workerId ?? `${hostname()}-${process.pid}`}.${randomBytes(3).toString('hex')}`;
-          const { pool, store, close } = await openClusterStore(
+          const { pool, store, close } = await openServiceDatabase(
             config,
-            settings,
             'dagrun-worker',
             log,
             shutdown.signal,
