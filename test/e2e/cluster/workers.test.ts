@@ -11,7 +11,7 @@ import { registerDag, requestRun } from '../../../src/commands/index.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
 import type { RecordedEvent } from '../../../src/events/types.js';
 import { type ClusterProcess, TestCluster } from '../../support/cluster.js';
-import { startWorkload, waitForClaims, waitForRuns } from '../../support/cluster-workload.js';
+import { startWorkload, waitForRuns } from '../../support/cluster-workload.js';
 import { createTestDatabase, etcdEndpoints } from '../../support/database.js';
 import { testStore } from '../../support/engine.js';
 import { checkHistory } from '../../support/history-checker.js';
