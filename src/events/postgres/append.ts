@@ -2,7 +2,7 @@
  * Appending to a stream: input checks in JS, then one call of the `dagrun_append` SQL function
  * (migrations/0001_event_store.sql), which checks the expected revision, detects a replayed
  * batch, inserts and notifies in a single round trip. `appendToStreams` makes many appends, to
- * many streams, in one statement (`dagrun_append_batch`, migrations/0005_append_batch.sql), each
+ * many streams, in one statement (`dagrun_append_batch`, migrations/0008_append_batch.sql), each
  * with its own expectation, fence and outcome.
  */
 import { randomUUID } from 'node:crypto';
@@ -183,9 +183,9 @@ interface BatchRow extends AppendRow {
 /**
  * Makes many appends in one statement: every append keeps its own expected revision, fence and
  * outcome, as if it had been made alone with `appendToStream` — a conflict, a fenced or an
- * invalid append fails alone while the others commit. On a pool they commit together in one transaction (one fsync'd commit for all); in a
- * caller's transaction, with it. Zero-event appends are answered too (they check their
- * expectation and write nothing).
+ * invalid append fails alone while the others commit. On a pool they commit together in one
+ * transaction (one fsync'd commit for all); in a caller's transaction, with it. Zero-event
+ * appends are answered too (they check their expectation and write nothing).
  *
  * Throws only when the statement itself fails (the connection dropped, a constraint other than
  * the event-id index): then nothing was written.
