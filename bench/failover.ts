@@ -9,6 +9,8 @@
  *   (a) until the new leader's first decision (its first TaskQueued, under the new term) and
  *   (b) until the first claim of an attempt the new leader queued: the next task dispatched.
  *   A scheduler is started again after each trial, so two always compete.
+ * - Hand-over on SIGTERM, per trial: the leader resigns; time until the new leader's first
+ *   decision.
  * - Worker-loss detection, per trial: SIGKILL a worker that runs an attempt and time until the
  *   leader records WorkerLost (its lease expired and the registry dropped it).
  *
@@ -38,6 +40,7 @@ const out = argv.find((a) => a.startsWith('--out='))?.slice(6);
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Figures {
+  readonly resign: number[];
   readonly decide: number[];
   readonly dispatch: number[];
   readonly workerLoss: number[];
@@ -79,7 +82,7 @@ async function measure(
   cluster: TestCluster,
   store: ReturnType<typeof withSchemaValidation>,
 ): Promise<Figures> {
-  const figures: Figures = { decide: [], dispatch: [], workerLoss: [] };
+  const figures: Figures = { resign: [], decide: [], dispatch: [], workerLoss: [] };
   for (let trial = 1; trial <= trials; trial++) {
     const runs = await startWorkload(store, 1, { tasks: 400, sleep: 0.05 });
     await waitForClaims(store, runs, 20);
@@ -93,6 +96,20 @@ async function measure(
     process.stderr.write(
       `trial ${trial}: decided after ${queuedAt - killedAt} ms, dispatched after ${claimedAt - killedAt} ms\n`,
     );
+    await cluster.startScheduler();
+    await waitForRuns(store, runs, 300_000);
+  }
+  for (let trial = 1; trial <= Math.min(trials, 5); trial++) {
+    // A clean hand-over: SIGTERM makes the leader resign instead of letting its lease expire.
+    const runs = await startWorkload(store, 1, { tasks: 400, sleep: 0.05 });
+    await waitForClaims(store, runs, 20);
+    const before = await cluster.leader();
+    const signalledAt = Date.now();
+    before.proc.signal('SIGTERM');
+    const after = await cluster.leader({ not: before.term });
+    const { queuedAt } = await firstUnderTerm(store, runs[0] as string, after.term);
+    figures.resign.push(queuedAt - signalledAt);
+    process.stderr.write(`resign trial ${trial}: new leader decided after ${queuedAt - signalledAt} ms\n`);
     await cluster.startScheduler();
     await waitForRuns(store, runs, 300_000);
   }
@@ -182,6 +199,7 @@ function render(figures: Figures): string {
     '|---|---|---|---|---|',
     row('leader SIGKILL → new leader’s first decision', figures.decide),
     row('leader SIGKILL → next task dispatched (claimed)', figures.dispatch),
+    row('leader SIGTERM (resigns) → new leader’s first decision', figures.resign),
     row('worker SIGKILL → WorkerLost recorded', figures.workerLoss),
     '',
   ].join('\n');

@@ -65,6 +65,21 @@ describe('leader faults', () => {
     await cluster.startScheduler();
   }, 180_000);
 
+  test('SIGTERM of the leader: it resigns and exits 0, another scheduler takes over, every run finishes', async () => {
+    const runs = await startWorkload(store, 1, { tasks: 10, sleep: 0.3 });
+    await waitForClaims(store, runs, 4);
+    const before = await cluster.leader();
+    before.proc.signal('SIGTERM');
+    const after = await cluster.leader({ not: before.term });
+    expect(after.proc).not.toBe(before.proc);
+    expect(await before.proc.exit).toBe(0);
+    await waitForRuns(store, runs).catch((error) => {
+      throw new Error(`${String(error)}\n${cluster.tails()}`);
+    });
+    await expectSoundHistory();
+    await cluster.startScheduler();
+  }, 180_000);
+
   test('SIGSTOP of the leader past its TTL, then SIGCONT: the old leader appends nothing after the new one leads', async () => {
     const runs = await startWorkload(store, 2, { tasks: 10, sleep: 0.4 });
     await waitForClaims(store, runs, 4);
