@@ -126,7 +126,7 @@ describe('dagrun standalone', () => {
             `run-${runId}`,
           ])
         ).rows.map((r) => r.type);
-      for (let i = 0; i < 400 && !(await types()).includes('RunSucceeded'); i++)
+      for (let i = 0; i < 1200 && !(await types()).includes('RunSucceeded'); i++)
         await new Promise((r) => setTimeout(r, 50));
       expect(await types()).toEqual([
         'RunRequested',
