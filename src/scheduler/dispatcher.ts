@@ -177,7 +177,9 @@ export class Dispatcher implements WorkSource {
         const done = () => {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', done);
-          slot.wake = undefined;
+          // A newer poll of the same worker may have taken the wake-up over (a network client
+          // that gave up on this one and polled again before it ended): leave that one alone.
+          if (slot.wake === done) slot.wake = undefined;
           resolve();
         };
         const timer = setTimeout(done, options.waitMs);

@@ -137,4 +137,22 @@ describe('Dispatcher', () => {
     setTimeout(() => d.cancel('w', { runId: 'r', taskId: 'a', attempt: 1 }), 20);
     expect((await waiting).cancel).toEqual([{ runId: 'r', taskId: 'a', attempt: 1 }]);
   });
+
+  it('wakes the newer of two overlapping polls of one worker when the older one ends', async () => {
+    // A network client gives up on a poll and polls again before the server has seen it go.
+    const d = new Dispatcher({ maxBacklog: 10 });
+    await d.join({ id: 'w', capacity: 1, labels: [] });
+    const older = new AbortController();
+    const first = d.poll('w', 1, { waitMs: 60_000, signal: older.signal });
+    const second = d.poll('w', 1, { waitMs: 60_000 });
+    older.abort();
+    expect(ids(await first)).toEqual([]);
+    d.enqueue(item('a'));
+    // Without the fix the older poll's end cleared the newer one's wake-up: it slept its minute.
+    const woken = await Promise.race([
+      second,
+      new Promise<'asleep'>((r) => setTimeout(() => r('asleep'), 5000)),
+    ]);
+    expect(woken === 'asleep' ? 'asleep' : ids(woken)).toEqual(['a']);
+  });
 });
