@@ -37,7 +37,9 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(deadline);
   app.use(requireKnownMediaType);
   app.use(shedLoad);
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({ limit, type: ['application/json', 'application/*+json'], reviver: refuseShadowingKeys }),
+  );
   app.use(express.text({ limit, type: YAML_TYPES }));
   app.use(correlationContext);
   app.get('/openapi.json', (_req, res) => {
@@ -48,4 +50,16 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(routeNotFound);
   app.use(problemHandler);
   return app;
+}
+
+/**
+ * Object keys a JSON body may not use: an own `toString` or `valueOf` that is not a function
+ * (JSON can only make it data) breaks every `String(value)` on the object — tsoa's validator
+ * among them, which then throws instead of answering 400. Refused as a parse error (400).
+ */
+const SHADOWING_KEYS = new Set(['toString', 'valueOf', 'toJSON', 'constructor', '__proto__']);
+
+function refuseShadowingKeys(key: string, value: unknown): unknown {
+  if (SHADOWING_KEYS.has(key)) throw new SyntaxError(`the key "${key}" is not allowed in a request body`);
+  return value;
 }

@@ -46,7 +46,12 @@ export function problemHandler(error: unknown, req: Request, res: Response, _nex
   }
   const mapped = mapError(error);
   if (mapped.status >= 500 && mapped.code === 'internal') {
-    depsOf(req).log.error('request failed', { method: req.method, path: req.path, error: String(error) });
+    depsOf(req).log.error('request failed', {
+      method: req.method,
+      path: req.path,
+      error: String(error),
+      stack: (error as Error)?.stack,
+    });
   }
   sendProblem(req, res, mapped);
 }
@@ -132,8 +137,16 @@ function bodyParserError(error: unknown): Mapped | undefined {
   switch (type) {
     case 'entity.too.large':
       return { status: 413, code: 'body_too_large', detail: 'the request body is larger than the limit' };
-    case 'entity.parse.failed':
-      return { status: 400, code: 'malformed_body', detail: 'the request body is not valid JSON' };
+    case 'entity.parse.failed': {
+      const message = (error as { message?: unknown }).message;
+      // Our own refusals (a reserved key) say what is wrong; JSON syntax errors stay generic.
+      const reserved = typeof message === 'string' && message.includes('is not allowed in a request body');
+      return {
+        status: 400,
+        code: 'malformed_body',
+        detail: reserved ? (message as string) : 'the request body is not valid JSON',
+      };
+    }
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { status: 415, code: 'unsupported_media_type', detail: 'unsupported body encoding or charset' };

@@ -23,6 +23,16 @@ async function refusesCleanly(method: string, path: string, options: Parameters<
 const settings = { numRuns: 60 };
 
 describe('POST bodies', () => {
+  it('refuses keys that shadow toString or valueOf (found by the property below): 400, nothing appended', async () => {
+    for (const body of [{ params: { '': { toString: {} } } }, { params: { who: { valueOf: 1 } } }]) {
+      const status = await refusesCleanly('POST', '/api/v1/dags/prop/runs', {
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(status).toBe(400);
+    }
+  });
+
   it('any JSON as a run request: never 5xx, nothing appended on refusal', async () => {
     await fc.assert(
       fc.asyncProperty(
