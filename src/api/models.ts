@@ -17,7 +17,8 @@ export type TaskStatus =
   | 'skipped'
   | 'cancelled';
 
-export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+/** `released`: claimed ahead of a free slot and handed back unstarted by its worker (not a try). */
+export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'released';
 
 export type DlqStatus = 'open' | 'retried' | 'discarded';
 

@@ -21,6 +21,7 @@ import { readLiveRuns } from '../projections/live-runs.js';
 import { Dispatcher } from '../scheduler/dispatcher.js';
 import { SCHEDULER_FENCE, SchedulerLeader } from '../scheduler/leader.js';
 import { PostgresAttemptLogStore } from '../workers/attempt-logs.js';
+import type { ClaimAheadSettings } from '../workers/claim-ahead.js';
 import { TaskTypeRouter } from '../workers/executors/index.js';
 import { Worker } from '../workers/worker.js';
 
@@ -34,6 +35,11 @@ export interface EngineOptions {
   readonly workers?: number;
   /** Slots per worker. */
   readonly concurrency?: number;
+  /**
+   * Attempts a worker may claim beyond its free slots, or the whole claim-ahead setting (see
+   * src/workers/claim-ahead.ts); default: as many as its slots.
+   */
+  readonly claimAhead?: number | ClaimAheadSettings;
   readonly maxBacklog?: number;
   readonly stealing?: boolean;
   readonly pythonInterpreter?: string;
@@ -66,7 +72,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const store =
     options.coalesceAppends === false
       ? options.store
-      : new CoalescedAppends(options.store, options.pool, (events) => leader?.observe(events));
+      : new CoalescedAppends(options.store, options.pool, (events, commit) =>
+          leader?.observe(events, commit),
+        );
   const executor = new TaskTypeRouter(options.inheritedEnv ? { inheritedEnv: options.inheritedEnv } : {});
   const logs = new PostgresAttemptLogStore(options.pool);
   const workers = Array.from(
@@ -76,6 +84,10 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         // Unique per process: a restarted engine must not inherit the attempts of the dead one.
         id: `${hostname()}-${process.pid}-${i + 1}`,
         capacity: options.concurrency ?? 4,
+        claimAhead:
+          typeof options.claimAhead === 'object'
+            ? options.claimAhead
+            : { depth: options.claimAhead ?? options.concurrency ?? 4 },
         source: dispatcher,
         store,
         executor,

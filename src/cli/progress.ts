@@ -57,6 +57,7 @@ export class RunProgress {
       startedAt?: string;
       finishedAt?: string;
       abandonedAt?: string;
+      releasedAt?: string;
     };
     if (data.taskId && event.streamName.startsWith('attempt-')) {
       const timing = this.timings.get(data.taskId) ?? {};
@@ -64,7 +65,8 @@ export class RunProgress {
         timing.startedAt = Date.parse(data.startedAt);
         timing.finishedAt = undefined;
       } else {
-        const end = data.finishedAt ?? data.abandonedAt;
+        // A release closes the attempt like an outcome: it never ran.
+        const end = data.finishedAt ?? data.abandonedAt ?? data.releasedAt;
         if (end) timing.finishedAt = Date.parse(end);
       }
       this.timings.set(data.taskId, timing);

@@ -59,6 +59,14 @@ export function parsePosition(value: unknown, path = 'position'): GlobalPosition
   ]);
 }
 
+/**
+ * The commit a position belongs to: its major part, as 16 hex digits. Events appended in one
+ * commit (Postgres: one transaction) share it, and commits sort in the order of their ids.
+ */
+export function commitOf(position: GlobalPosition): string {
+  return position.slice(0, 16);
+}
+
 /** Negative when `a` comes first, 0 when equal, positive when `b` comes first. */
 export function comparePositions(a: GlobalPosition, b: GlobalPosition): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -81,6 +81,14 @@ export interface SubscribeOptions {
   readonly streamPrefixes?: readonly string[];
   /** Events fetched per read while catching up. */
   readonly batchSize?: number;
+  /**
+   * Commits the subscriber already has (see `commitOf`), so the store may leave their events out
+   * of its reads — the scheduler leader folds its own group commits as they commit and need not
+   * read them back. Asked before each read with the subscription's position; returns the commits
+   * still ahead of it (those behind it will never be asked about again). Best effort: a store
+   * may deliver them anyway, and the subscriber must still recognise them.
+   */
+  readonly skipCommits?: (after: GlobalPosition | undefined) => Iterable<string>;
 }
 
 /**
@@ -89,6 +97,12 @@ export interface SubscribeOptions {
  */
 export interface EventSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
+  /**
+   * How far it has read: every event up to here was delivered, or left out by its filters
+   * (`streamPrefixes`, `skipCommits`). A new subscription resumes from here. Undefined when the
+   * store does not say (resume from the last event delivered).
+   */
+  readonly position?: GlobalPosition | undefined;
 }
 
 /**

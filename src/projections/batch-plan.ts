@@ -12,7 +12,7 @@
  *   queued → started → succeeded (the group is applied in that order); a second event of a task
  *   that would break that (a retry's TaskQueued) applies the group first;
  * - any other event of a run that has events in the group applies the group first (it may read
- *   or change what they wrote: RunSucceeded, TaskRetryScheduled, AttemptFailed…);
+ *   or change what they wrote: RunSucceeded, TaskRetryScheduled, AttemptFailed, AttemptReleased…);
  * - any other event of another run goes ahead at once: it touches that run's rows, and `workers`
  *   counters, whose increments commute with the group's;
  * - an event of no run (a DAG, the workers stream) applies the group first.

@@ -1,6 +1,6 @@
 /**
- * kysely's view of the read-model tables (migrations/0003_read_models.sql) and of the one
- * worker-written table the queries join (attempt_logs, 0002).
+ * kysely's view of the read-model tables (migrations/0003_read_models.sql, altered by 0005 and
+ * 0009) and of the one worker-written table the queries join (attempt_logs, 0002).
  *
  * Column types say what comes back (`pg` parses timestamptz to Date, jsonb to JSON, bigint to a
  * decimal string) and what goes in: timestamps as ISO strings, jsonb as a JSON text — `pg` would
@@ -17,7 +17,7 @@ export type NullableTimestamp = ColumnType<Date | null, string | Date | null, st
 /** A jsonb column holding `T`: parsed JSON out, JSON text in. */
 export type Json<T> = ColumnType<T, string, string>;
 
-export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'released';
 export type DlqStatus = 'open' | 'retried' | 'discarded';
 export type WorkerStatus = 'active' | 'left' | 'lost';
 

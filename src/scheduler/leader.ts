@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, FencedError } from '../errors.js';
+import { commitOf, maxPosition } from '../events/position.js';
 import { type RunEvent, streams } from '../events/schemas/index.js';
 import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -75,10 +76,15 @@ export class SchedulerLeader {
   private readonly starved = new Set<string>();
   /** Runs finished and forgotten, with the run-stream revision they finished at (see fold). */
   private readonly finished = new Map<string, number>();
-  /** Ids of events folded through `observe` that the subscription has not brought yet. */
-  private readonly observed = new Set<string>();
+  /**
+   * Commits (`commitOf`) folded through `observe` that the subscription has not passed yet: it
+   * leaves their events out of its reads (`skipCommits`), and skips any it delivers anyway.
+   */
+  private readonly ownCommits = new Set<string>();
   /** The position of the last event the subscription delivered; observe ignores older ones. */
   private delivered: GlobalPosition | undefined;
+  /** How far the subscription has read, delivered or skipped (its position at its last read). */
+  private scanned: GlobalPosition | undefined;
   private live = false;
   private subscription: { close(): Promise<void> } | undefined;
   /** The last event folded from the live subscription (or the end of the catch-up). */
@@ -140,19 +146,22 @@ export class SchedulerLeader {
   }
 
   /**
-   * Committed attempt events, straight from the appender in this process (claims and outcomes
-   * of local workers). Folded now; the copy the subscription delivers later is skipped. Events
-   * the subscription already delivered, and runs not in memory, are left to the subscription.
+   * One commit of the appender in this process (its group commit: claims and outcomes of local
+   * workers, and this leader's own decisions), with its single-event appends. The attempt events
+   * are folded now; the decisions were folded when they were taken. The subscription then leaves
+   * the whole commit out: nothing else writes through that appender, so it holds no news. Events
+   * the subscription already delivered are not folded twice; attempt events of runs not in
+   * memory are of no interest (the subscription would drop them too).
    */
-  observe(events: readonly RecordedEvent[]): void {
+  observe(events: readonly RecordedEvent[], commit: GlobalPosition): void {
     if (!this.live || this.stopped) return;
+    this.ownCommits.add(commitOf(commit));
     for (const event of events) {
       if (!event.streamName.startsWith('attempt-')) continue;
       if (this.delivered !== undefined && event.position <= this.delivered) continue;
       const runId = runIdOf(event);
       const run = runId === undefined ? undefined : this.runs.get(runId);
       if (!run || runId === undefined) continue;
-      this.observed.add(event.id);
       this.foldInto(runId, run, event);
       this.markDirty(runId);
     }
@@ -238,6 +247,7 @@ export class SchedulerLeader {
       const subscription = this.options.store.subscribe({
         from: this.position ?? 'start',
         streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
+        skipCommits: (after) => this.commitsAhead(after),
       });
       this.subscription = subscription;
       try {
@@ -247,6 +257,9 @@ export class SchedulerLeader {
         }
       } catch (error) {
         if (this.stopped) return;
+        // Resume past what it filtered out too: the commits it skipped are forgotten behind it.
+        const read = subscription.position;
+        if (read !== undefined) this.position = this.position ? maxPosition(this.position, read) : read;
         this.options.log.error('leader subscription failed; resubscribing', {
           error: String(error),
           pauseMs,
@@ -263,9 +276,19 @@ export class SchedulerLeader {
     }
   }
 
+  /** The own commits still ahead of the subscription's position; forgets those behind it. */
+  private commitsAhead(after: GlobalPosition | undefined): Iterable<string> {
+    if (after !== undefined) {
+      this.scanned = this.scanned ? maxPosition(this.scanned, after) : after;
+      const passed = commitOf(after);
+      for (const commit of this.ownCommits) if (commit < passed) this.ownCommits.delete(commit);
+    }
+    return this.ownCommits;
+  }
+
   private async onEvent(event: RecordedEvent): Promise<void> {
     this.delivered = event.position;
-    if (this.observed.delete(event.id)) {
+    if (this.ownCommits.has(commitOf(event.position))) {
       this.position = event.position;
       return;
     }
@@ -466,8 +489,12 @@ export class SchedulerLeader {
       this.wakeAt.delete(runId);
       // Its final events may still be on their way through the subscription (claims and
       // outcomes are observed first): remember where it ended, so they do not reload it.
+      // Delivered, read past, or an own commit the subscription will leave out.
+      const read = [this.delivered, this.scanned].filter((p) => p !== undefined);
       const delivered =
-        this.delivered !== undefined && run.appendedAt !== undefined && run.appendedAt <= this.delivered;
+        run.appendedAt !== undefined &&
+        (read.some((p) => (run.appendedAt as GlobalPosition) <= p) ||
+          this.ownCommits.has(commitOf(run.appendedAt)));
       if (!delivered) this.finished.set(runId, run.state.revision);
     }
   }

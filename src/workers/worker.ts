@@ -5,21 +5,25 @@
  * outcome is refused and dropped). Side effects can run twice after a crash (invariant 7); the
  * history never records two outcomes for one attempt.
  *
- * A slot is held from the claim until the task has run; the outcome is appended after the slot
- * is free, so under load the next claim and this outcome can share one commit (the engine
- * group-commits the appends of its workers). drain() still waits for those outcomes.
+ * Capacity counts the attempts executing at once (see slots.ts). A worker takes from the source
+ * as many attempts as it has free slots plus its claim-ahead allowance (see claim-ahead.ts), and
+ * claims each at once; a claimed attempt then runs as soon as a slot is free, or is released
+ * unstarted (AttemptReleased, expected revision 0, not a try) if no slot frees within its start
+ * bound. The outcome is appended after the slot is free, so under load the next claim and this
+ * outcome can share one commit (the engine group-commits the appends of its workers).
  *
- * drain(): stop claiming, let in-flight attempts finish within a grace period, abandon the rest
- * (kind worker_lost, so they are retried elsewhere), leave the dispatcher.
+ * drain(): stop claiming, release what has not started, let executing attempts finish within a
+ * grace period, abandon the rest (kind worker_lost, so they are retried elsewhere), leave the
+ * dispatcher.
  */
 
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConcurrencyError, DagrunError } from '../errors.js';
+import { ConcurrencyError } from '../errors.js';
 import { streams } from '../events/schemas/index.js';
-import type { EventStore, ExpectedRevision, NewEvent } from '../events/types.js';
+import type { EventStore, NewEvent } from '../events/types.js';
 import { type Logger, withCorrelation } from '../observability/logger.js';
 import {
   ATTR,
@@ -32,12 +36,18 @@ import {
 } from '../observability/tracing.js';
 import { type AttemptRef, attemptKey, type WorkItem, type WorkSource } from '../scheduler/work-source.js';
 import type { AttemptLogStore } from './attempt-logs.js';
+import { ClaimAhead, type ClaimAheadSettings } from './claim-ahead.js';
+import { appendDurably, durably } from './durable.js';
 import { toExecutableTask } from './executable-task.js';
 import type { ExecutionResult, Failure, TaskExecutor } from './executors/types.js';
+import { type SlotGrant, Slots } from './slots.js';
 
 export interface WorkerOptions {
   readonly id?: string;
+  /** Slots: attempts executing at once. */
   readonly capacity: number;
+  /** Claiming beyond the free slots (see claim-ahead.ts); default: off. */
+  readonly claimAhead?: ClaimAheadSettings;
   readonly labels?: readonly string[];
   readonly source: WorkSource;
   readonly store: EventStore;
@@ -55,34 +65,48 @@ export interface WorkerOptions {
 
 export interface AttemptEnd {
   readonly taskType: string;
-  /** The outcome event appended (AttemptSucceeded, …), or `refused` when the leader decided first. */
+  /**
+   * The closing event appended (AttemptSucceeded, AttemptFailed, AttemptAbandoned, AttemptReleased),
+   * `refused` when the leader decided first, `dropped` when the leader cancelled it before it ran.
+   */
   readonly outcome: string;
   readonly durationMs: number;
 }
 
-interface InFlight {
+interface Held {
   readonly ref: AttemptRef;
   readonly abort: AbortController;
-  readonly done: Promise<void>;
+  /** performance.now() when it began executing; undefined while it is claimed or waits for a slot. */
+  runningSince: number | undefined;
 }
 
 export class Worker {
   readonly id: string;
-  /** Attempts holding a slot: claimed, or running. */
-  private readonly inFlight = new Map<string, InFlight>();
+  /** Attempts taken from the source and not yet run: being claimed, waiting for a slot, executing. */
+  private readonly held = new Map<string, Held>();
   /** Every attempt not yet settled, including those whose outcome is still being appended. */
   private readonly reporting = new Set<Promise<void>>();
   private readonly stopPolling = new AbortController();
   private polling: Promise<void> | undefined;
   private draining = false;
   private slotFreed: (() => void) | undefined;
+  private readonly slots: Slots;
+  private readonly claimAhead: ClaimAhead;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.slots = new Slots(options.capacity);
+    this.claimAhead = new ClaimAhead(options.claimAhead ?? { depth: 0 });
   }
 
+  /** Attempts executing now (at most `capacity`). */
   get running(): number {
-    return this.inFlight.size;
+    return this.slots.running;
+  }
+
+  /** Claimed attempts waiting for a slot (claim-ahead). */
+  get waiting(): number {
+    return this.slots.waiting;
   }
 
   async start(): Promise<void> {
@@ -99,11 +123,13 @@ export class Worker {
     this.draining = true;
     this.stopPolling.abort();
     this.slotFreed?.();
+    // Claimed attempts that have not started go back at once, unstarted: no need to hold them.
+    this.slots.withdrawAll();
     await this.polling;
     const all = Promise.all([...this.reporting]);
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([all, timer]);
-    for (const flight of this.inFlight.values()) flight.abort.abort(new DrainAbort());
+    for (const held of this.held.values()) held.abort.abort(new DrainAbort());
     await all;
     await this.options.source.leave(this.id);
   }
@@ -111,7 +137,7 @@ export class Worker {
   private async pollLoop(): Promise<void> {
     const { source, capacity, pollWaitMs = 1000 } = this.options;
     while (!this.draining) {
-      const credits = capacity - this.inFlight.size;
+      const credits = Math.max(0, capacity + this.claimAllowance() - this.held.size);
       // A freed slot ends the wait at once: a worker whose slots were all busy when it polled
       // must not sit out the whole long poll (that capped a worker at `capacity` attempts per
       // `pollWaitMs`). Cancellations still end the wait through the source.
@@ -131,22 +157,29 @@ export class Worker {
         this.stopPolling.signal.removeEventListener('abort', stop);
         this.slotFreed = undefined;
       }
-      for (const ref of result.cancel) this.inFlight.get(attemptKey(ref))?.abort.abort(new CancelAbort());
+      for (const ref of result.cancel) this.held.get(attemptKey(ref))?.abort.abort(new CancelAbort());
       for (const item of result.items) this.begin(item);
     }
   }
 
+  private claimAllowance(): number {
+    if (!this.claimAhead.enabled) return 0;
+    const since: number[] = [];
+    for (const held of this.held.values()) if (held.runningSince !== undefined) since.push(held.runningSince);
+    return this.claimAhead.allowance(since, performance.now());
+  }
+
   private begin(item: WorkItem): void {
     const key = attemptKey(item);
-    if (this.inFlight.has(key)) return;
-    const abort = new AbortController();
+    if (this.held.has(key)) return;
+    const held: Held = { ref: item, abort: new AbortController(), runningSince: undefined };
     let released = false;
-    // The slot frees when the task has run, not when its outcome has committed: the next claim
-    // can then share a commit with this outcome instead of waiting for it (group commit).
+    // Room to take more frees when the task has run, not when its outcome has committed: the
+    // next claim can then share a commit with this outcome instead of waiting for it.
     const release = () => {
       if (released) return;
       released = true;
-      this.inFlight.delete(key);
+      this.held.delete(key);
       this.slotFreed?.();
     };
     const done: Promise<void> = withCorrelation(
@@ -157,7 +190,7 @@ export class Worker {
         attempt: item.attempt,
         workerId: this.id,
       },
-      () => this.runAttempt(item, abort, release),
+      () => this.runAttempt(item, held, release),
     )
       .catch((error) => {
         this.options.log.error('attempt crashed', { error: String(error) });
@@ -166,7 +199,7 @@ export class Worker {
         release();
         this.reporting.delete(done);
       });
-    this.inFlight.set(key, { ref: item, abort, done });
+    this.held.set(key, held);
     this.reporting.add(done);
   }
 
@@ -174,9 +207,9 @@ export class Worker {
    * Runs one attempt inside its attempt span when tracing is on: a child of the dispatch span
    * whose traceparent the work item carries; the attempt's events carry the attempt span's.
    */
-  private async runAttempt(item: WorkItem, abort: AbortController, release: () => void): Promise<void> {
+  private async runAttempt(item: WorkItem, held: Held, release: () => void): Promise<void> {
     if (!tracingEnabled()) {
-      await this.attempt(item, abort, release, undefined);
+      await this.attempt(item, held, release, undefined);
       return;
     }
     const span = startSpan(SPAN.attempt, {
@@ -193,7 +226,7 @@ export class Worker {
       },
     });
     try {
-      const settled = await this.attempt(item, abort, release, traceparentOf(span));
+      const settled = await this.attempt(item, held, release, traceparentOf(span));
       span.setAttribute(ATTR.outcome, settled.outcome);
       if (settled.failure) span.setAttribute(ATTR.failureKind, settled.failure.kind);
       endSpan(span, settled.failure?.message);
@@ -206,11 +239,12 @@ export class Worker {
   /** Claims, runs and settles one attempt; says how it was settled. */
   private async attempt(
     item: WorkItem,
-    abort: AbortController,
+    held: Held,
     release: () => void,
     traceparent: string | undefined,
   ): Promise<{ outcome: string; failure?: Failure | undefined }> {
-    const { log } = this.options;
+    const { log, store } = this.options;
+    const { abort } = held;
     const stream = streams.attempt(item.runId, item.taskId, item.attempt);
     const metadata = {
       correlationId: item.runId,
@@ -219,14 +253,23 @@ export class Worker {
       ...(traceparent ? { traceparent } : {}),
     };
     const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
+    // With claim-ahead on, any claim may have to wait for a slot (an earlier claim can take the
+    // one that was free), so every claim carries the bound the leader adds to its deadline.
+    const startWithinMs = this.claimAhead.enabled ? this.claimAhead.startWithinMs : undefined;
+    const claimedAt = performance.now();
     try {
       const claim: NewEvent = {
         id: randomUUID(),
         type: 'AttemptStarted',
-        data: { ...ref, workerId: this.id, startedAt: new Date().toISOString() },
+        data: {
+          ...ref,
+          workerId: this.id,
+          startedAt: new Date().toISOString(),
+          ...(startWithinMs !== undefined ? { startWithinMs } : {}),
+        },
         metadata,
       };
-      await this.appendDurably(stream, claim, 'no_stream', CLAIM_RETRY_MS, abort.signal);
+      await appendDurably(store, log, stream, claim, 'no_stream', abort.signal);
     } catch (error) {
       if (error instanceof ConcurrencyError) {
         log.info('attempt already claimed elsewhere; dropped');
@@ -234,44 +277,24 @@ export class Worker {
       }
       throw error;
     }
-    // Formatting a log line costs even when no transport keeps it: ask first on this hot path.
-    const info = log.isInfoEnabled();
-    if (info) log.info('attempt started', { type: item.task.type });
-    // Only processes write an output file; other task types need no scratch directory.
-    const needsDir = item.task.type === 'shell' || item.task.type === 'python';
-    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
-    let result: ExecutionResult;
-    const started = performance.now();
-    try {
-      result = await this.options.executor.execute({
-        ...ref,
-        task: toExecutableTask(item.task),
-        params: item.params,
-        // A noop reads nothing: no need to fetch what its upstream tasks published.
-        upstream:
-          item.task.type === 'noop'
-            ? {}
-            : await this.durably('reading upstream outputs', () => this.upstreamOutputs(item)),
-        timeoutMs: item.task.timeoutMs,
-        killGraceMs: this.options.killGraceMs ?? 5000,
-        baseDir: this.options.baseDir,
-        pythonInterpreter: this.options.pythonInterpreter ?? 'python3',
-        signal: abort.signal,
-        outputDir,
-      });
-      // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
-      if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
-        const logs = { stdout: result.stdout, stderr: result.stderr };
-        await this.durably('storing attempt logs', () => this.options.logs.save(ref, logs));
-      }
-    } catch (error) {
-      // Claimed attempts always get an outcome: an attempt left "running" on a live worker would
-      // hold its run until the leader's deadline. Failed here, it is retried by policy.
-      log.error('attempt failed inside the worker', { error: String(error) });
-      result = internalFailure(error, performance.now() - started);
-    } finally {
-      if (needsDir) await rm(outputDir, { recursive: true, force: true }).catch(() => {});
+    const grant: SlotGrant = this.draining
+      ? 'withdrawn'
+      : await this.slots.acquire(claimedAt + (startWithinMs ?? Number.POSITIVE_INFINITY));
+    if (grant !== 'granted') return this.releaseUnstarted(item, stream, metadata, grant, release);
+    if (abort.signal.reason instanceof CancelAbort) {
+      // The leader abandoned it while it waited for a slot (a cancelled run): nothing to run.
+      this.slots.release();
+      this.options.onAttemptEnd?.({ taskType: item.task.type, outcome: 'dropped', durationMs: 0 });
+      return { outcome: 'dropped' };
     }
+    held.runningSince = performance.now();
+    let result: ExecutionResult;
+    try {
+      result = await this.execute(item, abort.signal);
+    } finally {
+      this.slots.release();
+    }
+    this.claimAhead.executed(result.durationMs);
     const finishedAt = new Date().toISOString();
     const common = {
       ...ref,
@@ -290,67 +313,101 @@ export class Worker {
           ? { type: 'AttemptSucceeded', data: { ...common, output: result.output } }
           : { type: 'AttemptFailed', data: { ...common, failure: result.failure } };
     release();
+    const settled = await this.close(
+      item,
+      stream,
+      { id: randomUUID(), ...outcome, metadata },
+      result.durationMs,
+    );
+    return settled === 'refused'
+      ? { outcome: 'refused' }
+      : { outcome: outcome.type, failure: 'failure' in outcome.data ? outcome.data.failure : undefined };
+  }
+
+  /** Runs a claimed attempt that holds a slot; failures inside the worker become its result. */
+  private async execute(item: WorkItem, signal: AbortSignal): Promise<ExecutionResult> {
+    const { log } = this.options;
+    const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
+    // Formatting a log line costs even when no transport keeps it: ask first on this hot path.
+    if (log.isInfoEnabled()) log.info('attempt started', { type: item.task.type });
+    // Only processes write an output file; other task types need no scratch directory.
+    const needsDir = item.task.type === 'shell' || item.task.type === 'python';
+    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
+    const started = performance.now();
     try {
-      await this.appendDurably(stream, { id: randomUUID(), ...outcome, metadata }, 0, OUTCOME_RETRY_MS);
-      if (info) log.info('attempt finished', { outcome: outcome.type, durationMs: result.durationMs });
-      this.options.onAttemptEnd?.({
-        taskType: item.task.type,
-        outcome: outcome.type,
-        durationMs: result.durationMs,
+      const result = await this.options.executor.execute({
+        ...ref,
+        task: toExecutableTask(item.task),
+        params: item.params,
+        // A noop reads nothing: no need to fetch what its upstream tasks published.
+        upstream:
+          item.task.type === 'noop'
+            ? {}
+            : await durably(log, 'reading upstream outputs', () => this.upstreamOutputs(item)),
+        timeoutMs: item.task.timeoutMs,
+        killGraceMs: this.options.killGraceMs ?? 5000,
+        baseDir: this.options.baseDir,
+        pythonInterpreter: this.options.pythonInterpreter ?? 'python3',
+        signal,
+        outputDir,
       });
-      return { outcome: outcome.type, failure: 'failure' in outcome.data ? outcome.data.failure : undefined };
+      // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
+      if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
+        const logs = { stdout: result.stdout, stderr: result.stderr };
+        await durably(log, 'storing attempt logs', () => this.options.logs.save(ref, logs));
+      }
+      return result;
     } catch (error) {
-      if (!(error instanceof ConcurrencyError)) throw error;
-      this.options.onAttemptEnd?.({
-        taskType: item.task.type,
-        outcome: 'refused',
-        durationMs: result.durationMs,
-      });
-      // The leader decided this attempt first (cancelled, timed out, worker presumed lost).
-      log.warn('attempt outcome refused: already decided', { outcome: outcome.type });
-      return { outcome: 'refused' };
+      // Claimed attempts always get an outcome: an attempt left "running" on a live worker would
+      // hold its run until the leader's deadline. Failed here, it is retried by policy.
+      log.error('attempt failed inside the worker', { error: String(error) });
+      return internalFailure(error, performance.now() - started);
+    } finally {
+      if (needsDir) await rm(outputDir, { recursive: true, force: true }).catch(() => {});
     }
+  }
+
+  /** Hands back a claimed attempt that never started (no slot in time, or the worker drains). */
+  private async releaseUnstarted(
+    item: WorkItem,
+    stream: string,
+    metadata: NewEvent['metadata'],
+    grant: Exclude<SlotGrant, 'granted'>,
+    release: () => void,
+  ): Promise<{ outcome: string }> {
+    const reason =
+      grant === 'expired'
+        ? `no slot freed within ${this.claimAhead.startWithinMs} ms of the claim`
+        : 'the worker is shutting down';
+    const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
+    const data = { ...ref, releasedAt: new Date().toISOString(), reason };
+    release();
+    const event: NewEvent = { id: randomUUID(), type: 'AttemptReleased', data, metadata };
+    const settled = await this.close(item, stream, event, 0);
+    return { outcome: settled === 'refused' ? 'refused' : 'AttemptReleased' };
   }
 
   /**
-   * Appends one event, retrying failures that are not answers (a lost connection, a restarting
-   * database) with backoff for up to `retryMs`. The event keeps its id across tries, so a try
-   * that did commit before its answer was lost is recognised as a duplicate, not appended twice.
-   * Refusals (a lost race, a fenced or invalid append) are thrown at once.
+   * Appends the event that closes the attempt, expecting revision 0 (invariant 2); `refused`
+   * when the leader closed it first (cancelled, timed out, worker presumed lost).
    */
-  private async appendDurably(
+  private async close(
+    item: WorkItem,
     stream: string,
     event: NewEvent,
-    expected: ExpectedRevision,
-    retryMs: number,
-    /** Stop retrying when this aborts (a claim of a worker that drains). */
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const deadline = performance.now() + retryMs;
-    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
-      try {
-        await this.options.store.append(stream, [event], expected);
-        return;
-      } catch (error) {
-        if (error instanceof DagrunError || performance.now() + pauseMs > deadline || signal?.aborted)
-          throw error;
-        this.options.log.warn('append failed; retrying', { stream, error: String(error), pauseMs });
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
-    }
-  }
-
-  /** Runs `work`, retrying failures that are not answers (the store unreachable) with backoff. */
-  private async durably<T>(what: string, work: () => Promise<T>): Promise<T> {
-    const deadline = performance.now() + OUTCOME_RETRY_MS;
-    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof DagrunError || performance.now() + pauseMs > deadline) throw error;
-        this.options.log.warn(`${what} failed; retrying`, { error: String(error), pauseMs });
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
+    durationMs: number,
+  ): Promise<'appended' | 'refused'> {
+    const { log, store, onAttemptEnd } = this.options;
+    try {
+      await appendDurably(store, log, stream, event, 0);
+      if (log.isInfoEnabled()) log.info('attempt finished', { outcome: event.type, durationMs });
+      onAttemptEnd?.({ taskType: item.task.type, outcome: event.type, durationMs });
+      return 'appended';
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      onAttemptEnd?.({ taskType: item.task.type, outcome: 'refused', durationMs });
+      log.warn('attempt outcome refused: already decided', { outcome: event.type });
+      return 'refused';
     }
   }
 
@@ -366,17 +423,6 @@ export class Worker {
     return Object.fromEntries(entries);
   }
 }
-
-/**
- * How long a claim, and an outcome, are retried while the store is unreachable. Neither may give
- * up early: an append whose answer was lost may have committed (a server stopping mid-commit), and
- * a claim that committed but was dropped would leave an attempt "running" on a live worker until
- * its deadline. Retrying with the same event id ends in an answer: appended, a duplicate (it did
- * commit), or refused (another worker claimed it meanwhile). Past this, the leader's deadline
- * (timeout + grace) abandons the attempt.
- */
-const CLAIM_RETRY_MS = 30 * 60_000;
-const OUTCOME_RETRY_MS = 30 * 60_000;
 
 /** The reason a poll's wait is cut short (a constant: an abort without one builds a DOMException). */
 const WAKE = new Error('wake up');

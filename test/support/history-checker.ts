@@ -1,10 +1,12 @@
 /**
  * Folds the whole event log of a cluster test and reports every broken promise:
  * - every requested run finished (succeeded, failed or cancelled) and every task of it ended;
- * - no task was lost: each queued attempt was claimed or closed, each claimed one has one outcome;
+ * - no task was lost: each queued attempt was claimed or closed, each claimed one has one closing
+ *   event (an outcome, or a release: closed without having run);
  * - no attempt number was queued twice, and no two attempts of one task overlap in time;
- * - a task was dead-lettered exactly where its retries ran out (or its failure is not retried),
- *   and no retry was scheduled past the last attempt;
+ * - a task was dead-lettered exactly where its tries ran out (or its failure is not retried),
+ *   and no retry was scheduled past the last try — released attempts are numbered but are not
+ *   tries;
  * - decisions never go back to an older term in the log's order (a deposed leader appended
  *   nothing after its successor).
  */
@@ -88,6 +90,8 @@ export async function checkHistory(store: EventStore): Promise<HistoryReport> {
     }
     for (const [taskId, numbers] of queued) {
       const spec = version.tasks.get(taskId) as NormalizedTask;
+      /** Attempt numbers of this task closed by a release. */
+      const released: number[] = [];
       let previousEnd: number | undefined;
       for (const n of [...numbers].sort((a, b) => a - b)) {
         const stream = `attempt-${runId}-${taskId}-${n}`;
@@ -103,24 +107,28 @@ export async function checkHistory(store: EventStore): Promise<HistoryReport> {
           violations.push(`${stream}: started ${previousEnd - start} ms before attempt ${n - 1} ended`);
         const outcome = outcomes[0];
         if (outcome) {
-          const data = outcome.data as { finishedAt?: string; abandonedAt?: string };
-          previousEnd = Date.parse(data.finishedAt ?? data.abandonedAt ?? '');
+          if (outcome.type === 'AttemptReleased') released.push(n);
+          const data = outcome.data as { finishedAt?: string; abandonedAt?: string; releasedAt?: string };
+          previousEnd = Date.parse(data.finishedAt ?? data.abandonedAt ?? data.releasedAt ?? '');
         }
       }
+      /** Tries up to and including attempt `n`. */
+      const triesAt = (n: number) => n - released.filter((r) => r <= n).length;
       for (const e of events) {
         const data = e.data as { taskId?: string; attempt?: number; failure?: { kind: string } };
         if (data.taskId !== taskId) continue;
         if (e.type === 'TaskDeadLettered') {
           deadLettered++;
           const retried = spec.retry.retryOn.includes(data.failure?.kind as never);
-          if (retried && data.attempt !== spec.retry.maxAttempts)
+          const tries = triesAt(data.attempt ?? 0);
+          if (retried && tries !== spec.retry.maxAttempts)
             violations.push(
-              `run ${runId} task ${taskId}: dead-lettered after attempt ${data.attempt} of ${spec.retry.maxAttempts} on a retried ${data.failure?.kind}`,
+              `run ${runId} task ${taskId}: dead-lettered after try ${tries} of ${spec.retry.maxAttempts} (attempt ${data.attempt}) on a retried ${data.failure?.kind}`,
             );
         }
-        if (e.type === 'TaskRetryScheduled' && (data.attempt ?? 0) >= spec.retry.maxAttempts)
+        if (e.type === 'TaskRetryScheduled' && triesAt(data.attempt ?? 0) >= spec.retry.maxAttempts)
           violations.push(
-            `run ${runId} task ${taskId}: a retry scheduled after the last attempt ${data.attempt}`,
+            `run ${runId} task ${taskId}: a retry scheduled after the last try (attempt ${data.attempt})`,
           );
       }
     }

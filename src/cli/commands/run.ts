@@ -66,6 +66,7 @@ export function registerRunCommand(program: Command): void {
               baseDir: resolve(dirname(file)),
               workers: options.workers ? Number(options.workers) : ctx.config.workers.count,
               concurrency: options.concurrency ? Number(options.concurrency) : ctx.config.workers.concurrency,
+              claimAhead: ctx.config.workers.claimAhead,
               pythonInterpreter: ctx.config.workers.python,
               inheritedEnv: ctx.config.workers.inheritedEnv,
             });

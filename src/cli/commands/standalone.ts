@@ -55,6 +55,7 @@ export function registerStandaloneCommand(program: Command): void {
           baseDir: dagsDir,
           workers: ctx.config.workers.count,
           concurrency: ctx.config.workers.concurrency,
+          claimAhead: ctx.config.workers.claimAhead,
           pythonInterpreter: ctx.config.workers.python,
           inheritedEnv: ctx.config.workers.inheritedEnv,
         });

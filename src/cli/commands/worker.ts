@@ -28,6 +28,7 @@ import { openServiceDatabase } from '../runtime.js';
 
 interface WorkerFlags {
   readonly concurrency?: string;
+  readonly claimAhead?: string;
   readonly labels?: string;
   readonly id?: string;
   readonly scriptsDir: string;
@@ -40,6 +41,10 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('run a worker of a distributed deployment: pull attempts from the scheduler leader')
     .option('--concurrency <n>', 'attempts run at once (env DAGRUN_WORKER_CONCURRENCY)')
+    .option(
+      '--claim-ahead <n>',
+      'attempts claimed beyond the free slots while tasks are short; 0: off (env DAGRUN_WORKER_CLAIM_AHEAD)',
+    )
     .option('--labels <list>', 'labels this worker offers, comma-separated (env DAGRUN_WORKER_LABELS)')
     .option('--id <name>', 'worker name; the id is <name>.<random> (env DAGRUN_WORKER_ID; default host-pid)')
     .option('--scripts-dir <dir>', 'where relative Python scripts and working directories resolve', '.')
@@ -79,6 +84,7 @@ export function registerWorkerCommand(program: Command): void {
           const worker = new Worker({
             id,
             capacity: record.capacity,
+            claimAhead: { depth: config.workers.claimAhead },
             labels: record.labels,
             source,
             store,
@@ -90,7 +96,10 @@ export function registerWorkerCommand(program: Command): void {
             pollWaitMs: 10_000,
             onAttemptEnd: metrics.attemptEnded,
           });
-          metrics.running(() => worker.running);
+          metrics.running(
+            () => worker.running,
+            () => worker.waiting,
+          );
           const lease = new KeptRegistration(coordination, record, log, shutdown.signal);
           await lease.start();
           await worker.start();
@@ -125,6 +134,7 @@ export function registerWorkerCommand(program: Command): void {
         },
         {
           DAGRUN_WORKER_CONCURRENCY: flags.concurrency,
+          DAGRUN_WORKER_CLAIM_AHEAD: flags.claimAhead,
           DAGRUN_WORKER_LABELS: flags.labels,
           DAGRUN_WORKER_ID: flags.id,
           DAGRUN_HEALTH_HOST: flags.healthHost,
@@ -212,13 +222,21 @@ function workerMetrics(registry: Registry) {
       attempts.inc({ type: end.taskType, outcome: end.outcome });
       durations.observe({ type: end.taskType }, end.durationMs / 1000);
     },
-    running(read: () => number): void {
+    running(read: () => number, waiting: () => number): void {
       new Gauge({
         name: 'dagrun_workers_running_attempts',
         help: 'Attempts running on this worker',
         registers: [registry],
         collect() {
           this.set(read());
+        },
+      });
+      new Gauge({
+        name: 'dagrun_worker_waiting_attempts',
+        help: 'Attempts this worker claimed ahead that wait for a free slot',
+        registers: [registry],
+        collect() {
+          this.set(waiting());
         },
       });
     },

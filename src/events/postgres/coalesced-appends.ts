@@ -12,6 +12,7 @@ import type {
   EventStore,
   ExpectedRevision,
   Fence,
+  GlobalPosition,
   NewEvent,
   RecordedEvent,
   SubscribeOptions,
@@ -54,8 +55,9 @@ const MAX_IN_FLIGHT = 2;
  * append by append through the wrapped store, with the same event ids: an append that did
  * commit is answered as a duplicate, and every error is the one the store's contract names.
  *
- * `onCommitted` gets every committed single-event append as a RecordedEvent, so the leader can
- * fold a worker's claim or outcome without waiting for NOTIFY and a read of $all.
+ * `onCommitted` gets each commit (a position in it; see `commitOf`) with its single-event appends
+ * as RecordedEvents, so the leader can fold a worker's claim or outcome without waiting for
+ * NOTIFY and a read of $all — and leave the whole commit out of its subscription's reads.
  */
 export class CoalescedAppends implements EventStore {
   private queue: PendingAppend[] = [];
@@ -72,7 +74,7 @@ export class CoalescedAppends implements EventStore {
   constructor(
     private readonly inner: EventStore,
     private readonly pool: pg.Pool,
-    private readonly onCommitted: (events: readonly RecordedEvent[]) => void,
+    private readonly onCommitted: (events: readonly RecordedEvent[], commit: GlobalPosition) => void,
   ) {
     this.notifier = new CommitNotifier(pool, EVENTS_CHANNEL);
   }
@@ -190,6 +192,7 @@ export class CoalescedAppends implements EventStore {
     }
     const committed: RecordedEvent[] = [];
     let transaction: bigint | undefined;
+    let commit: GlobalPosition | undefined;
     batch.forEach((append, ord) => {
       const outcome = settled[ord] as AppendSettlement;
       if (outcome.status === 'rejected') {
@@ -200,11 +203,13 @@ export class CoalescedAppends implements EventStore {
       append.resolve(value);
       if (!outcome.appended) return;
       transaction = decodePosition(value.position).major;
+      commit = value.position;
       const only = append.events.length === 1 ? append.events[0] : undefined;
       if (only) committed.push(recorded(append.stream, only, value.nextExpectedRevision, value.position));
     });
-    if (transaction !== undefined) this.announce(transaction);
-    if (committed.length > 0) this.onCommitted(committed);
+    if (transaction === undefined || commit === undefined) return;
+    this.announce(transaction);
+    this.onCommitted(committed, commit);
   }
 }
 

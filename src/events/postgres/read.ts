@@ -90,7 +90,12 @@ export interface AllPage {
  * Events of all streams after `after`, in the global order, only from ended transactions.
  * Also returns the read's horizon: a notified transaction below it is already included.
  */
-export async function readAllPage(db: Queryable, options: ReadAllOptions = {}): Promise<AllPage> {
+export async function readAllPage(
+  db: Queryable,
+  options: ReadAllOptions = {},
+  /** Transaction ids (commits, see `commitOf`) whose events to leave out. */
+  skipCommits: readonly string[] = [],
+): Promise<AllPage> {
   const after = decodePosition(
     options.after === undefined ? START_POSITION : parsePosition(options.after, 'after'),
   );
@@ -98,6 +103,7 @@ export async function readAllPage(db: Queryable, options: ReadAllOptions = {}): 
   const patterns = prefixPatterns(options.streamPrefixes);
   const params: unknown[] = [after.major.toString(), after.minor.toString(), limit];
   if (patterns) params.push(patterns);
+  const skipped = skipCommits.length > 0 ? `$${params.push(skipCommits.map(hexToDecimal))}` : undefined;
   // LEFT JOIN LATERAL: one row (with NULL columns) even when nothing is visible, so the horizon
   // always comes back; the range condition and the horizon bound are both index conditions on
   // events_global_order.
@@ -109,6 +115,7 @@ export async function readAllPage(db: Queryable, options: ReadAllOptions = {}): 
        WHERE x.transaction_id < h.horizon
          AND (x.transaction_id, x.global_seq) > ($1::xid8, $2::bigint)
          ${patterns ? 'AND x.stream_name LIKE ANY ($4::text[])' : ''}
+         ${skipped ? `AND x.transaction_id <> ALL (${skipped}::xid8[])` : ''}
        ORDER BY x.transaction_id, x.global_seq
        LIMIT $3
      ) e ON true
@@ -118,6 +125,10 @@ export async function readAllPage(db: Queryable, options: ReadAllOptions = {}): 
   const horizon = BigInt(rows[0]?.horizon ?? '0');
   const events = rows.filter((row): row is EventRow & { horizon: string } => row.event_id != null);
   return { events: events.map(toRecordedEvent), horizon };
+}
+
+function hexToDecimal(commit: string): string {
+  return BigInt(`0x${commit}`).toString();
 }
 
 /** Events of all streams in the global order (see `readAllPage`). */

@@ -58,6 +58,9 @@ export class PostgresSubscription implements EventSubscription {
   private readonly minRepollMs: number;
   private readonly maxReadAttempts: number;
   private readonly streamPrefixes: readonly string[] | undefined;
+  private readonly skipCommits: SubscribeOptions['skipCommits'];
+  /** The read cursor (see `position`). */
+  private after: GlobalPosition | undefined;
   /** Resolved eagerly for 'end', so "new events" means events committed after subscribe(). */
   private readonly start: Promise<GlobalPosition | undefined>;
   /** Newest transaction id a notification told us about that no read has covered yet. */
@@ -74,6 +77,7 @@ export class PostgresSubscription implements EventSubscription {
     this.minRepollMs = options.minRepollMs ?? 2;
     this.maxReadAttempts = options.maxReadAttempts ?? 10;
     this.streamPrefixes = options.streamPrefixes;
+    this.skipCommits = options.skipCommits;
     requirePositive(this.batchSize, 'batchSize');
     requirePositive(this.pollIntervalMs, 'pollIntervalMs');
     requirePositive(this.minRepollMs, 'minRepollMs');
@@ -97,6 +101,11 @@ export class PostgresSubscription implements EventSubscription {
   /** True once `close()` was called or the iteration ended. */
   get closed(): boolean {
     return this.closing !== undefined;
+  }
+
+  /** Every event up to here was delivered or filtered out; undefined before the first read. */
+  get position(): GlobalPosition | undefined {
+    return this.after;
   }
 
   /** The LISTEN connection's server pid while it is up (diagnostics and tests). */
@@ -125,7 +134,7 @@ export class PostgresSubscription implements EventSubscription {
     try {
       if (this.closed) return;
       this.listener.start();
-      let after = await this.withRetries(async () => {
+      this.after = await this.withRetries(async () => {
         try {
           return await this.start;
         } catch {
@@ -135,13 +144,17 @@ export class PostgresSubscription implements EventSubscription {
       let repollMs = 0; // > 0 while chasing a notified transaction that is not visible yet
       while (!this.closed) {
         const page = await this.withRetries(() =>
-          readAllPage(this.deps.db, { after, maxCount: this.batchSize, streamPrefixes: this.streamPrefixes }),
+          readAllPage(
+            this.deps.db,
+            { after: this.after, maxCount: this.batchSize, streamPrefixes: this.streamPrefixes },
+            this.skipCommits ? [...this.skipCommits(this.after)] : [],
+          ),
         );
         if (page === undefined) return;
         if (page.horizon > this.awaitedTransaction) this.awaitedTransaction = -1n;
         for (const event of page.events) {
           if (this.closed) return;
-          after = event.position;
+          this.after = event.position;
           yield event;
         }
         if (page.events.length === this.batchSize) continue; // catching up: read on at once
@@ -149,7 +162,7 @@ export class PostgresSubscription implements EventSubscription {
         // whatever commits later has a transaction id at or above the horizon. Skip the scan
         // ahead to there, so a filtered subscription does not re-read a growing tail of events
         // it does not want on every poll.
-        after = maxPosition(after ?? START_POSITION, scannedUpTo(page.horizon));
+        this.after = maxPosition(this.after ?? START_POSITION, scannedUpTo(page.horizon));
         if (this.awaitedTransaction >= 0n) {
           repollMs = repollMs === 0 ? this.minRepollMs : Math.min(repollMs * 2, this.pollIntervalMs);
           await this.doorbell.wait(repollMs);

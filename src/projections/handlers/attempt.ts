@@ -2,7 +2,7 @@
  * `attempt-<runId>-<taskId>-<n>` events → `attempts`, the task instance, and the worker's
  * counters. A task instance follows an attempt only while it is that task's current attempt and
  * in the status `evolve` expects; a stray attempt (claimed after the run moved on) still gets its
- * `attempts` row, as it did run.
+ * `attempts` row, as it did run. A released attempt keeps its row too, closed as `released`.
  */
 import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { AttemptEvent } from '../../events/schemas/index.js';
@@ -159,6 +159,34 @@ export function projectAttemptEvent(event: AttemptEvent): CompiledQuery[] {
             // The leader declaring a worker lost is the only news of its death the log has yet.
             ...(lost ? { status: 'lost', lost_at: sql`coalesce(lost_at, ${abandonedAt}::timestamptz)` } : {}),
           })
+          .where('id', '=', workerOf)
+          .compile(),
+      ];
+    }
+    case 'AttemptReleased': {
+      const { releasedAt } = event.data;
+      return [
+        // Closed without running: no duration, no failure. The reason stays in the log (no column
+        // of `attempts` is meant for it; `failure` holds task failures).
+        recordOutcome(runId, taskId, attempt, {
+          status: 'released',
+          finished_at: releasedAt,
+          duration_ms: null,
+          exit_code: null,
+          http_status: null,
+          failure: null,
+          output: null,
+          abandoned_by_term: null,
+        }),
+        // Back to pending, as in evolve: the scheduler queues the next attempt at once.
+        current
+          .set({ status: 'pending', started_at: null, worker_id: null })
+          .where('status', '=', 'running')
+          .compile(),
+        // Not counted (it neither ran nor failed), but it is news that the worker is alive.
+        compiler
+          .updateTable('workers')
+          .set({ last_seen_at: sql`greatest(last_seen_at, ${releasedAt}::timestamptz)` })
           .where('id', '=', workerOf)
           .compile(),
       ];

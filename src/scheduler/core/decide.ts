@@ -78,14 +78,18 @@ export function decide(state: RunState, ctx: DecideContext): Decision {
     if (failure) {
       events.push(decideFailure(state, t, failure, ctx, at));
     } else if (t.startedAt !== undefined) {
-      const deadline = t.startedAt + t.plan.timeoutMs + ctx.abandonGraceMs;
+      // A claimed-ahead attempt may wait up to startWithinMs for a slot before its timeout runs.
+      const deadline = t.startedAt + t.startWithinMs + t.plan.timeoutMs + ctx.abandonGraceMs;
       if (ctx.now >= deadline) {
         abandon.push({
           taskId: id,
           attempt: t.attempt,
           failure: {
             kind: 'timeout',
-            message: `no outcome ${t.plan.timeoutMs} ms after the attempt started`,
+            message:
+              t.startWithinMs > 0
+                ? `no outcome ${t.plan.timeoutMs} ms after the attempt's start window of ${t.startWithinMs} ms`
+                : `no outcome ${t.plan.timeoutMs} ms after the attempt started`,
           },
         });
       } else {
@@ -168,9 +172,11 @@ function decideFailure(
 ): RunEvent {
   const { taskId, attempt } = { taskId: t.plan.id, attempt: t.attempt };
   const policy = t.plan.retry;
-  if (attempt < policy.maxAttempts && isRetryable(policy, failure)) {
+  // Released attempts are numbered but never ran: the policy counts tries, not attempt numbers.
+  const tries = attempt - t.released;
+  if (tries < policy.maxAttempts && isRetryable(policy, failure)) {
     const u = hashFraction(`${state.runId}/${taskId}/${attempt}`);
-    const retryAt = new Date(ctx.now + retryDelayMs(policy, attempt, u)).toISOString();
+    const retryAt = new Date(ctx.now + retryDelayMs(policy, tries, u)).toISOString();
     return { type: 'TaskRetryScheduled', data: { taskId, attempt, term: ctx.term, failure, retryAt } };
   }
   return { type: 'TaskDeadLettered', data: { taskId, attempt, term: ctx.term, failure, deadLetteredAt: at } };

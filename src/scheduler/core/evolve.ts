@@ -54,6 +54,7 @@ function evolveRun(state: RunState, event: RunEvent): void {
       t.forced = false;
       t.retryAt = undefined;
       t.startedAt = undefined;
+      t.startWithinMs = 0;
       t.workerId = undefined;
       t.undecidedFailure = undefined;
       setStatus(state, t, 'queued');
@@ -154,6 +155,7 @@ function evolveAttempt(state: RunState, event: AttemptEvent): void {
     case 'AttemptStarted':
       if (current && t.status === 'queued' && !isRunFinished(state.status)) {
         t.startedAt = Date.parse(event.data.startedAt);
+        t.startWithinMs = event.data.startWithinMs ?? 0;
         t.workerId = event.data.workerId;
         setStatus(state, t, 'running');
       } else if (!(current && t.status === 'running')) {
@@ -173,9 +175,28 @@ function evolveAttempt(state: RunState, event: AttemptEvent): void {
       if (state.strays.delete(strayKey(taskId, attempt))) return;
       if (current && t.status === 'running' && !t.undecidedFailure) recordFailure(t, event.data.failure);
       return;
+    case 'AttemptReleased':
+      if (state.strays.delete(strayKey(taskId, attempt))) return;
+      if (current && t.status === 'running' && !t.undecidedFailure) release(state, t);
+      return;
     default:
       assertNever(event);
   }
+}
+
+/**
+ * A claimed attempt handed back unstarted: the task is pending again, to be queued as the next
+ * attempt at once (no backoff: nothing failed). It was admitted once already, so it stays
+ * admitted (`forced`) — a DLQ retry of an upstream meanwhile must not hold it back, just as it
+ * would not have stopped the attempt had it started.
+ */
+function release(state: RunState, t: TaskState): void {
+  t.released++;
+  t.startedAt = undefined;
+  t.startWithinMs = 0;
+  t.workerId = undefined;
+  t.forced = true;
+  setStatus(state, t, 'pending');
 }
 
 function recordFailure(t: TaskState, failure: Failure): void {

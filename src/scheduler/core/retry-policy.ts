@@ -31,16 +31,17 @@ export function isRetryable(policy: RetryPolicy, failure: Failure): boolean {
 }
 
 /**
- * Delay before the retry that follows failed attempt `attempt` (1-based), in ms.
- * exponential: initial·2^(attempt−1); linear: initial·attempt; fixed: initial — all capped at
- * maxDelay, then jittered. `u` is a uniform fraction in [0, 1).
+ * Delay before the retry that follows failed try number `tries` (1-based; an attempt its worker
+ * released unstarted is not a try), in ms. exponential: initial·2^(tries−1); linear:
+ * initial·tries; fixed: initial — all capped at maxDelay, then jittered. `u` is a uniform
+ * fraction in [0, 1).
  */
-export function retryDelayMs(policy: RetryPolicy, attempt: number, u: number): number {
+export function retryDelayMs(policy: RetryPolicy, tries: number, u: number): number {
   const base =
     policy.backoff === 'exponential'
-      ? policy.initialDelayMs * 2 ** Math.min(attempt - 1, 52)
+      ? policy.initialDelayMs * 2 ** Math.min(tries - 1, 52)
       : policy.backoff === 'linear'
-        ? policy.initialDelayMs * attempt
+        ? policy.initialDelayMs * tries
         : policy.initialDelayMs;
   const capped = Math.min(base, policy.maxDelayMs);
   if (policy.jitter === 'none') return capped;

@@ -34,9 +34,13 @@ export interface TaskState {
   lastFailure: Failure | undefined;
   /** When a retry is due (epoch ms), in retry_wait. */
   retryAt: number | undefined;
-  /** When the current attempt started (epoch ms, the worker's clock); its deadline derives from it. */
+  /** When the current attempt was claimed (epoch ms, the worker's clock); its deadline derives from it. */
   startedAt: number | undefined;
+  /** How long after `startedAt` a claimed-ahead current attempt may wait for a slot; 0 when not. */
+  startWithinMs: number;
   workerId: string | undefined;
+  /** Attempts of this task its workers released unstarted: numbered, but not tries. */
+  released: number;
   /** The attempt whose output downstream tasks read. */
   succeededAttempt: number | undefined;
   /** Set by a DLQ retry: queue the task whatever its trigger rule says. */
@@ -125,7 +129,9 @@ export function initialRunState(runId: string, plan: RunPlan): RunState {
       lastFailure: undefined,
       retryAt: undefined,
       startedAt: undefined,
+      startWithinMs: 0,
       workerId: undefined,
+      released: 0,
       succeededAttempt: undefined,
       forced: false,
       openDeadLetter: false,

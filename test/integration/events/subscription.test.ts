@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodePosition } from '../../../src/events/position.js';
+import { commitOf, decodePosition } from '../../../src/events/position.js';
 import {
   appendToStream,
   isTransient,
@@ -208,6 +208,47 @@ describe('filtered subscriptions', () => {
     const wantedTransaction = decodePosition(wanted!.position).major;
     expect(BigInt(seen[0]!)).toBe(0n);
     await eventually(() => expect(BigInt(seen.at(-1)!)).toBeGreaterThan(wantedTransaction));
+    await sub.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('subscriptions that skip commits', () => {
+  it('leave the named commits out of their reads, and say how far they have read', async () => {
+    const ns = uniqueName('skip');
+    await store.append(`${ns}-a`, numberedEvents(2));
+    const skipped = await store.append(`${ns}-b`, numberedEvents(3, 10));
+    const last = await store.append(`${ns}-c`, numberedEvents(1, 20));
+    const asked: (string | undefined)[] = [];
+    const sub = subscription(database.pool, {
+      streamPrefixes: [ns],
+      skipCommits: (after) => {
+        asked.push(after);
+        return [commitOf(skipped.position)];
+      },
+    });
+    const iterator = sub[Symbol.asyncIterator]();
+    const events = await take(iterator, 3);
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 20]);
+    expect(events.at(-1)?.position).toBe(last.position);
+    expect(sub.position).toBe(last.position);
+    // Asked before every read, with the position the read starts from.
+    expect(asked[0]).toBeUndefined();
+    await sub.close();
+  });
+
+  it('move their position past skipped commits even when nothing else is delivered', async () => {
+    const ns = uniqueName('skip-all');
+    const only = await store.append(`${ns}-a`, numberedEvents(2));
+    const sub = subscription(database.pool, {
+      streamPrefixes: [ns],
+      pollIntervalMs: 20,
+      skipCommits: () => [commitOf(only.position)],
+    });
+    const iterator = sub[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    // Once the append is below the read horizon, the cursor jumps past its commit.
+    await eventually(() => expect(sub.position !== undefined && sub.position > only.position).toBe(true));
     await sub.close();
     expect(await pending).toEqual({ done: true, value: undefined });
   });

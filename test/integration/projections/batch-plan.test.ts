@@ -4,12 +4,14 @@
  * workers-stream events — and that log is projected into fresh databases twice: event by event
  * (each event its own batch: the per-event handlers' statements in log order, the reference) and
  * in batches cut at random sizes, where the task happy path is applied set-wise. Every read-model
- * table must come out the same.
+ * table must come out the same. Synthetic runs with released attempts (claimed ahead of a slot,
+ * handed back unstarted) are appended after the engine's, interleaved with each other.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cancelRun, registerDag, requestRun, retryDeadLetter } from '../../../src/commands/index.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
+import { streams } from '../../../src/events/schemas/index.js';
 import type { GlobalPosition, RecordedEvent } from '../../../src/events/types.js';
 import {
   applyBatch,
@@ -21,6 +23,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { attemptEvents, testEngine, testStore, waitForRunEnd } from '../../support/engine.js';
 import { snapshotReadModels, waitUntilVisible } from './support.js';
+import { appendRun, registerSyntheticDag } from './synthetic.js';
 
 const meta = { correlationId: 'plan', actor: 'test' };
 
@@ -101,6 +104,22 @@ beforeAll(async () => {
   } finally {
     await engine.stop();
   }
+  // With the engine stopped, so no leader decides on them.
+  await registerSyntheticDag(store, 'synthetic');
+  const from = Date.parse('2030-01-01T00:00:00Z');
+  const released = await Promise.all(
+    [0, 1, 2].map((i) => appendRun(store, 'synthetic', 'released', new Date(from + i), `w-${i}`)),
+  );
+  const ends = await Promise.all(
+    released.map(async (id) => (await store.readStream(streams.run(id))).at(-1)),
+  );
+  await waitUntilVisible(
+    store,
+    ends
+      .map((e) => e!.position)
+      .sort()
+      .at(-1)!,
+  );
   log = await store.readAll();
   await store.close();
 }, 120_000);
@@ -136,6 +155,7 @@ describe('batch planning', () => {
       'TaskUpstreamFailed',
       'RunCancelRequested',
       'AttemptAbandoned',
+      'AttemptReleased',
       'RunCancelled',
       'RunSucceeded',
       'RunFailed',
@@ -149,7 +169,7 @@ describe('batch planning', () => {
 
   it('leaves every table as the per-event statements do, however the log is cut into batches', async () => {
     const perEvent = await project(reference, [1]);
-    expect(perEvent['runs']).toHaveLength(25);
+    expect(perEvent['runs']).toHaveLength(28);
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),

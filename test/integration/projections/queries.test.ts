@@ -39,6 +39,7 @@ const STATUS: Record<Scenario, string> = {
   discarded: 'failed',
   requeued: 'succeeded',
   cancelled: 'cancelled',
+  released: 'succeeded',
 };
 
 /** Newest first, ties by id descending: the order the API promises. */
@@ -101,12 +102,13 @@ describe('read-model queries', () => {
   });
 
   it('returns a run with its task instances and counters', async () => {
-    const requeued = seeded.find((r) => r.scenario === 'requeued' && r.dagId === 'alpha') as SeededRun;
+    // Every sixth run is requeued, and every third run is of beta (one version).
+    const requeued = seeded.find((r) => r.scenario === 'requeued') as SeededRun;
     const run = await queries.getRun(requeued.id);
     expect(run).toMatchObject({
       id: requeued.id,
-      dagId: 'alpha',
-      dagVersion: 2,
+      dagId: 'beta',
+      dagVersion: 1,
       status: 'succeeded',
       params: {},
       idempotencyKey: null,
@@ -143,6 +145,33 @@ describe('read-model queries', () => {
       })),
     );
     expect(await queries.getTaskAttempts(failed.id, 'load')).toEqual([]);
+  });
+
+  it('returns released attempts closed unstarted, between the tries of a task', async () => {
+    const released = seeded.find((r) => r.scenario === 'released') as SeededRun;
+    const at = (ms: number) => new Date(released.requestedAt + ms).toISOString();
+    const attempts = await queries.getTaskAttempts(released.id, 'transform');
+    expect(
+      attempts.map((a) => [a.attempt, a.status, a.startedAt, a.finishedAt, a.durationMs, a.failure?.kind]),
+    ).toEqual([
+      [1, 'failed', at(8), at(9), 1, 'exit_code'],
+      [2, 'released', at(12), at(13), null, undefined],
+      [3, 'succeeded', at(15), at(16), 1, undefined],
+    ]);
+    expect(attempts[1]).toMatchObject({
+      workerId: 'w-1',
+      exitCode: null,
+      output: null,
+      abandonedByTerm: null,
+    });
+    const run = await queries.getRun(released.id);
+    // Of alpha, whose runs are all of its second version.
+    expect(run).toMatchObject({ dagId: 'alpha', dagVersion: 2, status: 'succeeded' });
+    expect(run?.taskInstances.map((t) => [t.taskId, t.status, t.attempt])).toEqual([
+      ['extract', 'succeeded', 2],
+      ['transform', 'succeeded', 3],
+      ['load', 'succeeded', 1],
+    ]);
   });
 
   it('pages through the DLQ by status, and finds an item by id', async () => {

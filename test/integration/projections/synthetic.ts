@@ -27,10 +27,20 @@ tasks:
  * - failed: transform fails twice (a retry, then the DLQ), load is upstream-failed;
  * - discarded: as failed, then the DLQ item is discarded;
  * - requeued: extract is dead-lettered, the run fails, a DLQ retry runs everything to success;
- * - cancelled: cancelled while extract runs; its attempt is abandoned.
+ * - cancelled: cancelled while extract runs; its attempt is abandoned;
+ * - released: claimed ahead of a slot, extract's attempt 1 is released, attempt 2 succeeds;
+ *   transform fails attempt 1, its attempt 2 is released, and attempt 3 — its second try —
+ *   succeeds; load succeeds.
  */
-export type Scenario = 'succeeded' | 'failed' | 'discarded' | 'requeued' | 'cancelled';
-export const SCENARIOS: readonly Scenario[] = ['succeeded', 'failed', 'discarded', 'requeued', 'cancelled'];
+export type Scenario = 'succeeded' | 'failed' | 'discarded' | 'requeued' | 'cancelled' | 'released';
+export const SCENARIOS: readonly Scenario[] = [
+  'succeeded',
+  'failed',
+  'discarded',
+  'requeued',
+  'cancelled',
+  'released',
+];
 
 const meta = { correlationId: 'synthetic', causationId: 'synthetic', actor: 'test' };
 const exit1 = { kind: 'exit_code', message: 'exit 1', exitCode: 1 } as const;
@@ -58,6 +68,12 @@ export async function appendRun(
     run('TaskQueued', { taskId, attempt: n, term: 1, queuedAt: time() });
     attempt(taskId, n, 'AttemptStarted', { workerId: worker, startedAt: time() });
     attempt(taskId, n, 'AttemptSucceeded', { finishedAt: time(), durationMs: 1, exitCode: 0, output: { n } });
+  };
+  /** Claimed ahead of a free slot, and handed back unstarted. */
+  const release = (taskId: string, n: number) => {
+    run('TaskQueued', { taskId, attempt: n, term: 1, queuedAt: time() });
+    attempt(taskId, n, 'AttemptStarted', { workerId: worker, startedAt: time(), startWithinMs: 500 });
+    attempt(taskId, n, 'AttemptReleased', { releasedAt: time(), reason: 'no free slot within 500 ms' });
   };
   const fail = (taskId: string, n: number) => {
     run('TaskQueued', { taskId, attempt: n, term: 1, queuedAt: time() });
@@ -122,6 +138,22 @@ export async function appendRun(
         abandonedAt: time(),
       });
       run('RunCancelled', { term: 1, finishedAt: time() });
+      break;
+    case 'released':
+      release('extract', 1);
+      succeed('extract', 2);
+      fail('transform', 1);
+      run('TaskRetryScheduled', {
+        taskId: 'transform',
+        attempt: 1,
+        term: 1,
+        failure: exit1,
+        retryAt: time(),
+      });
+      release('transform', 2);
+      succeed('transform', 3);
+      succeed('load');
+      run('RunSucceeded', { term: 1, finishedAt: time() });
       break;
     default: {
       const never: never = scenario;

@@ -37,6 +37,7 @@ const samples: Record<string, Record<string, unknown>> = {
   AttemptSucceeded: { ...ref, finishedAt: at, durationMs: 5, exitCode: 0, output: { a: 1 } },
   AttemptFailed: { ...ref, finishedAt: at, durationMs: 5, failure },
   AttemptAbandoned: { ...ref, failure: { kind: 'worker_lost', message: 'gone' }, term: 3, abandonedAt: at },
+  AttemptReleased: { ...ref, releasedAt: at, reason: 'no free slot within 500 ms' },
 };
 
 function recorded(streamName: string, type: string, data: unknown): RecordedEvent {
@@ -72,6 +73,23 @@ describe('event handlers', () => {
       for (const query of queries) expect(query.sql).toMatch(/^\s*(insert|update|with)/i);
     },
   );
+
+  it('closes a released attempt without a duration or failure, and puts its running task back to pending', () => {
+    const [attempt, task, worker] = projectEvent(
+      recorded('attempt-r1-t1-1', 'AttemptReleased', samples['AttemptReleased']),
+    );
+    expect(attempt?.sql).toMatch(/^insert into "attempts"/);
+    expect(attempt?.parameters).toContain('released');
+    expect(attempt?.parameters).not.toContain('no free slot within 500 ms');
+    expect(task?.sql).toMatch(
+      /^update "task_instances" set "status" = \$1, "started_at" = \$2, "worker_id" = \$3/,
+    );
+    expect(task?.sql).toMatch(/"attempt" = \$\d+ and "status" = \$\d+$/);
+    expect(task?.parameters).toEqual(['pending', null, null, 'r1', 't1', 1, 'running']);
+    // Not counted as started, succeeded, failed or abandoned work: only the worker's last sign of life.
+    expect(worker?.sql).toMatch(/^update "workers" set "last_seen_at" = greatest/);
+    expect(worker?.sql).not.toMatch(/attempts_/);
+  });
 
   it('skips unknown types and foreign streams', () => {
     expect(projectEvent(recorded('run-r1', 'SomethingNew', {}))).toEqual([]);

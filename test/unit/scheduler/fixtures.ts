@@ -77,6 +77,15 @@ export const started = (taskId: string, attempt = 1, at = T0, workerId = 'w1'): 
   type: 'AttemptStarted',
   data: { runId: RUN, taskId, attempt, workerId, startedAt: iso(at) },
 });
+/** Claimed ahead of a free slot: started within `startWithinMs` of the claim, or released. */
+export const claimedAhead = (taskId: string, attempt = 1, startWithinMs = 500, at = T0): AttemptEvent => ({
+  type: 'AttemptStarted',
+  data: { runId: RUN, taskId, attempt, workerId: 'w1', startedAt: iso(at), startWithinMs },
+});
+export const released = (taskId: string, attempt = 1, at = T0): AttemptEvent => ({
+  type: 'AttemptReleased',
+  data: { runId: RUN, taskId, attempt, releasedAt: iso(at), reason: 'no free slot in time' },
+});
 export const succeeded = (taskId: string, attempt = 1, at = T0): AttemptEvent => ({
   type: 'AttemptSucceeded',
   data: { runId: RUN, taskId, attempt, finishedAt: iso(at), durationMs: 1 },

@@ -1,6 +1,8 @@
 /**
- * Properties of the run state machine over random DAGs and random orders of worker outcomes:
+ * Properties of the run state machine over random DAGs and random orders of worker outcomes,
+ * some attempts claimed ahead of a slot and released unstarted:
  * - any interleaving of independent attempt outcomes gives the same final states;
+ * - releases change no final state (they are not tries);
  * - no task is queued before its trigger rule holds;
  * - attempt numbers of a task never repeat and count up from 1.
  */
@@ -11,12 +13,27 @@ import { decide } from '../../../src/scheduler/core/decide.js';
 import { evolve } from '../../../src/scheduler/core/evolve.js';
 import { type TriggerRule, triggerRules } from '../../../src/scheduler/core/plan.js';
 import { initialRunState, type RunState, verdictOf } from '../../../src/scheduler/core/state.js';
-import { ctx, exit1, failed, plan, requested, started, succeeded, type TaskSketch } from './fixtures.js';
+import {
+  claimedAhead,
+  ctx,
+  exit1,
+  failed,
+  plan,
+  released,
+  requested,
+  started,
+  succeeded,
+  type TaskSketch,
+} from './fixtures.js';
 
 interface Scenario {
   readonly tasks: TaskSketch[];
-  /** Per task: how many attempts fail before one succeeds (≥ maxAttempts: it never succeeds). */
+  /** Per task: how many tries fail before one succeeds (≥ maxAttempts: it never succeeds). */
   readonly failures: number[];
+  /** Per task: which of its attempts (1-based index) are claimed ahead and released unstarted. */
+  readonly releases: boolean[][];
+  /** Per task: the start window its attempts are claimed with; undefined: started at the claim. */
+  readonly startWithinMs: (number | undefined)[];
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 9 }).chain((n) =>
@@ -42,6 +59,11 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 9 }).chain((n
         ),
       ),
     failures: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
+    releases: fc.array(fc.array(fc.boolean(), { maxLength: 5 }), { minLength: n, maxLength: n }),
+    startWithinMs: fc.array(fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }), {
+      minLength: n,
+      maxLength: n,
+    }),
   }),
 );
 
@@ -63,6 +85,7 @@ function play(s: Scenario, pick: (n: number) => number): Trace {
   const queued: Trace['queued'] = [];
   const earlyStarts: string[] = [];
   const inFlight: { taskId: string; attempt: number }[] = [];
+  const tries = new Map<string, number>();
   for (let step = 0; step < 500; step++) {
     // One decide step at a time, so each TaskQueued is checked against the state it was decided on.
     for (;;) {
@@ -83,11 +106,25 @@ function play(s: Scenario, pick: (n: number) => number): Trace {
     const [next] = inFlight.splice(pick(inFlight.length), 1);
     if (!next) break;
     const index = Number(next.taskId.slice(1));
+    if (s.releases[index]?.[next.attempt - 1]) {
+      evolve(state, claimedAhead(next.taskId, next.attempt, s.startWithinMs[index] ?? 0));
+      evolve(state, released(next.taskId, next.attempt));
+      continue;
+    }
+    // Whether a try succeeds depends on the tries before it, not on its attempt number.
+    const tried = (tries.get(next.taskId) ?? 0) + 1;
+    tries.set(next.taskId, tried);
     const outcome: AttemptEvent =
-      next.attempt > (s.failures[index] ?? 0)
+      tried > (s.failures[index] ?? 0)
         ? succeeded(next.taskId, next.attempt)
         : failed(next.taskId, exit1, next.attempt);
-    evolve(state, started(next.taskId, next.attempt));
+    const within = s.startWithinMs[index];
+    evolve(
+      state,
+      within === undefined
+        ? started(next.taskId, next.attempt)
+        : claimedAhead(next.taskId, next.attempt, within),
+    );
     evolve(state, outcome);
   }
   return {
@@ -107,6 +144,18 @@ describe('run state machine properties', () => {
         expect(shuffled.finalStatuses).toEqual(inOrder.finalStatuses);
         expect(shuffled.runStatus).toEqual(inOrder.runStatus);
         expect(['succeeded', 'failed']).toContain(inOrder.runStatus);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('ends the same whether or not attempts were released on the way', () => {
+    fc.assert(
+      fc.property(scenario, fc.infiniteStream(fc.nat()), (s, choices) => {
+        const withReleases = play(s, (n) => (choices.next().value as number) % n);
+        const without = play({ ...s, releases: s.releases.map(() => []) }, () => 0);
+        expect(withReleases.finalStatuses).toEqual(without.finalStatuses);
+        expect(withReleases.runStatus).toEqual(without.runStatus);
       }),
       { numRuns: 1000 },
     );

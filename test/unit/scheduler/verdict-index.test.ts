@@ -1,7 +1,8 @@
 /**
  * The verdict index of the run state (state.ts: `runnable` and `settleable`) against the trigger
  * rules evaluated from scratch. Random DAGs with every trigger rule, random budgets, random
- * outcomes, DLQ retries and cancellations: after every event folded, the index holds exactly the
+ * outcomes (releases of claimed-ahead attempts among them), DLQ retries and cancellations: after
+ * every event folded, the index holds exactly the
  * pending tasks of each verdict, and every decide step queues as many runnable tasks as its
  * budget allows and settles every settleable one.
  */
@@ -18,11 +19,13 @@ import {
   verdictOf,
 } from '../../../src/scheduler/core/state.js';
 import {
+  claimedAhead,
   ctx,
   exit1,
   failed,
   iso,
   plan,
+  released,
   requested,
   started,
   succeeded,
@@ -30,10 +33,20 @@ import {
   type TaskSketch,
 } from './fixtures.js';
 
+type Outcome = 'succeeded' | 'failed' | 'released';
+
 interface Scenario {
   readonly tasks: TaskSketch[];
   /** One choice per step: which in-flight attempt reports, how, and what else happens. */
-  readonly steps: { pick: number; fails: boolean; budget: number; requeue: boolean; cancel: boolean }[];
+  readonly steps: {
+    pick: number;
+    outcome: Outcome;
+    /** The start window of a claim ahead of a slot; undefined: started at the claim. */
+    startWithinMs: number | undefined;
+    budget: number;
+    requeue: boolean;
+    cancel: boolean;
+  }[];
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 12 }).chain((n) =>
@@ -61,7 +74,8 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 12 }).chain((
     steps: fc.array(
       fc.record({
         pick: fc.nat(),
-        fails: fc.boolean(),
+        outcome: fc.constantFrom<Outcome>('succeeded', 'failed', 'released'),
+        startWithinMs: fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }),
         budget: fc.integer({ min: 0, max: 4 }),
         requeue: fc.boolean(),
         cancel: fc.integer({ min: 0, max: 40 }).map((x) => x === 0),
@@ -141,8 +155,25 @@ function play(s: Scenario): void {
     if (inFlight.length === 0) continue;
     const [next] = inFlight.splice(step.pick % inFlight.length, 1);
     if (!next) continue;
-    foldAttempt(started(next.taskId, next.attempt));
-    foldAttempt(step.fails ? failed(next.taskId, exit1, next.attempt) : succeeded(next.taskId, next.attempt));
+    const { taskId, attempt } = next;
+    // Only an attempt claimed ahead of a slot can be released.
+    const within = step.outcome === 'released' ? (step.startWithinMs ?? 0) : step.startWithinMs;
+    foldAttempt(within === undefined ? started(taskId, attempt) : claimedAhead(taskId, attempt, within));
+    switch (step.outcome) {
+      case 'succeeded':
+        foldAttempt(succeeded(taskId, attempt));
+        break;
+      case 'failed':
+        foldAttempt(failed(taskId, exit1, attempt));
+        break;
+      case 'released':
+        foldAttempt(released(taskId, attempt));
+        break;
+      default: {
+        const never: never = step.outcome;
+        throw new Error(`unknown outcome ${String(never)}`);
+      }
+    }
   }
 }
 
