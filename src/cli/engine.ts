@@ -21,7 +21,7 @@ import { readLiveRuns } from '../projections/live-runs.js';
 import { Dispatcher } from '../scheduler/dispatcher.js';
 import { SCHEDULER_FENCE, SchedulerLeader } from '../scheduler/leader.js';
 import { PostgresAttemptLogStore } from '../workers/attempt-logs.js';
-import type { ClaimAheadSettings } from '../workers/claim-ahead.js';
+import { CLAIM_AHEAD_PER_SLOT, type ClaimAheadSettings } from '../workers/claim-ahead.js';
 import { TaskTypeRouter } from '../workers/executors/index.js';
 import { Worker } from '../workers/worker.js';
 
@@ -37,7 +37,7 @@ export interface EngineOptions {
   readonly concurrency?: number;
   /**
    * Attempts a worker may claim beyond its free slots, or the whole claim-ahead setting (see
-   * src/workers/claim-ahead.ts); default: as many as its slots.
+   * src/workers/claim-ahead.ts); default: `CLAIM_AHEAD_PER_SLOT` per slot.
    */
   readonly claimAhead?: number | ClaimAheadSettings;
   readonly maxBacklog?: number;
@@ -87,7 +87,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         claimAhead:
           typeof options.claimAhead === 'object'
             ? options.claimAhead
-            : { depth: options.claimAhead ?? options.concurrency ?? 4 },
+            : { depth: options.claimAhead ?? CLAIM_AHEAD_PER_SLOT * (options.concurrency ?? 4) },
         source: dispatcher,
         store,
         executor,

@@ -90,7 +90,7 @@ export const configSchema = z.object({
   DAGRUN_PYTHON: z.string().min(1).default('python3'),
   DAGRUN_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   DAGRUN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
-  /** Attempts a worker may claim beyond its free slots while its tasks are short (default: its slots; 0: off). */
+  /** Attempts a worker may claim beyond its free slots while its tasks are short (default: 3 per slot; 0: off). */
   DAGRUN_WORKER_CLAIM_AHEAD: z.coerce.number().int().min(0).max(1000).optional(),
   /** Extra variables (comma-separated names) that shell and Python tasks inherit, beyond PATH and HOME. */
   DAGRUN_TASK_ENV: z.string().default(''),
@@ -174,8 +174,8 @@ export interface Config {
   readonly workers: {
     readonly count: number;
     readonly concurrency: number;
-    /** Claim-ahead depth per worker (src/workers/claim-ahead.ts). */
-    readonly claimAhead: number;
+    /** Claim-ahead depth per worker (src/workers/claim-ahead.ts); undefined: 3 per slot. */
+    readonly claimAhead: number | undefined;
     readonly python: string;
     /** What tasks inherit from this process's environment: PATH, HOME and DAGRUN_TASK_ENV's names. */
     readonly inheritedEnv: Readonly<Record<string, string>>;
@@ -251,7 +251,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     workers: {
       count: raw.DAGRUN_WORKERS,
       concurrency: raw.DAGRUN_WORKER_CONCURRENCY,
-      claimAhead: raw.DAGRUN_WORKER_CLAIM_AHEAD ?? raw.DAGRUN_WORKER_CONCURRENCY,
+      claimAhead: raw.DAGRUN_WORKER_CLAIM_AHEAD,
       python: raw.DAGRUN_PYTHON,
       inheritedEnv: pick(env, ['PATH', 'HOME', ...raw.DAGRUN_TASK_ENV.split(',').map((n) => n.trim())]),
     },

@@ -19,6 +19,7 @@ import type { Logger } from '../../observability/logger.js';
 import { startTracing } from '../../observability/tracing.js';
 import { DAGRUN_VERSION } from '../../version.js';
 import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
+import { CLAIM_AHEAD_PER_SLOT } from '../../workers/claim-ahead.js';
 import { TaskTypeRouter } from '../../workers/executors/index.js';
 import { RemoteWorkSource } from '../../workers/remote-source.js';
 import { type AttemptEnd, Worker } from '../../workers/worker.js';
@@ -84,7 +85,7 @@ export function registerWorkerCommand(program: Command): void {
           const worker = new Worker({
             id,
             capacity: record.capacity,
-            claimAhead: { depth: config.workers.claimAhead },
+            claimAhead: { depth: config.workers.claimAhead ?? CLAIM_AHEAD_PER_SLOT * record.capacity },
             labels: record.labels,
             source,
             store,

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       maxSpecBytes: 1024 * 1024,
       dbPoolSize: 10,
       embedded: { createPostgresUser: true },
-      workers: { count: 2, concurrency: 8, claimAhead: 8, python: 'python3', inheritedEnv: {} },
+      workers: { count: 2, concurrency: 8, claimAhead: undefined, python: 'python3', inheritedEnv: {} },
       api: {
         port: undefined,
         host: '127.0.0.1',
@@ -155,12 +155,10 @@ describe('loadConfig', () => {
     });
   });
 
-  it('claims ahead as many attempts as a worker has slots, unless told otherwise', () => {
-    expect(loadConfig({ DAGRUN_WORKER_CONCURRENCY: '3' }).workers.claimAhead).toBe(3);
+  it('reads the claim-ahead depth (unset: the engine and workers use 3 per slot)', () => {
+    expect(loadConfig({}).workers.claimAhead).toBeUndefined();
     expect(loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '0' }).workers.claimAhead).toBe(0);
-    expect(
-      loadConfig({ DAGRUN_WORKER_CONCURRENCY: '3', DAGRUN_WORKER_CLAIM_AHEAD: '12' }).workers.claimAhead,
-    ).toBe(12);
+    expect(loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '12' }).workers.claimAhead).toBe(12);
     expect(() => loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '-1' })).toThrow(/DAGRUN_WORKER_CLAIM_AHEAD/);
   });
 });
