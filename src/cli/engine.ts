@@ -17,6 +17,7 @@ import { SCHEDULER_ELECTION } from '../coordination/types.js';
 import { CoalescedAppends } from '../events/postgres/coalesced-appends.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { SchedulerMetrics } from '../observability/scheduler-metrics.js';
 import { readLiveRuns } from '../projections/live-runs.js';
 import { Dispatcher } from '../scheduler/dispatcher.js';
 import { SCHEDULER_FENCE, SchedulerLeader } from '../scheduler/leader.js';
@@ -51,6 +52,8 @@ export interface EngineOptions {
    * its own transaction, as through `store`; use that when `store` is not the Postgres store.
    */
   readonly coalesceAppends?: boolean;
+  /** The leader's and dispatcher's metrics (src/observability/scheduler-metrics.ts). */
+  readonly metrics?: SchedulerMetrics;
 }
 
 export interface Engine {
@@ -68,6 +71,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     maxBacklog: options.maxBacklog ?? 1000,
     stealing: options.stealing ?? true,
     onRoom: () => leader?.onRoom(),
+    ...(options.metrics ? { onClaimed: options.metrics.claimed } : {}),
   });
   const store =
     options.coalesceAppends === false
@@ -107,6 +111,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     log: options.log,
     // Start from the read models' checkpoint when a projector has run on this database.
     liveRuns: () => readLiveRuns(options.pool),
+    ...(options.metrics ? { observer: options.metrics.observer } : {}),
   });
   await leader.start();
   const started = leader;

@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   readonly claimTimeoutMs?: number;
   /** Told whenever backlog room frees up, so the leader can queue more. */
   readonly onRoom?: () => void;
+  /** Told how long each claimed attempt waited, from `enqueue` to its claim (for metrics). */
+  readonly onClaimed?: (waitedMs: number) => void;
   readonly now?: () => number;
 }
 
@@ -53,6 +55,8 @@ export class Dispatcher implements WorkSource {
   private readonly unassigned = new Deque<WorkItem>();
   private readonly handedOut = new Map<string, HandedOut>();
   private readonly queuedKeys = new Set<string>();
+  /** performance.now() of each tracked attempt's `enqueue`, kept across hand-outs (metrics). */
+  private readonly enqueuedAt = new Map<string, number>();
   private readonly stealing: boolean;
   private readonly claimTimeoutMs: number;
   private readonly now: () => number;
@@ -79,12 +83,18 @@ export class Dispatcher implements WorkSource {
     const key = attemptKey(item);
     if (this.queuedKeys.has(key) || this.handedOut.has(key)) return;
     this.queuedKeys.add(key);
+    if (this.options.onClaimed) this.enqueuedAt.set(key, performance.now());
     this.place(item);
   }
 
   /** The attempt was claimed (or decided): stop tracking it. */
   settled(ref: AttemptRef): void {
     const key = attemptKey(ref);
+    const enqueued = this.enqueuedAt.get(key);
+    if (enqueued !== undefined) {
+      this.enqueuedAt.delete(key);
+      this.options.onClaimed?.(performance.now() - enqueued);
+    }
     const handed = this.handedOut.get(key);
     if (handed) {
       this.handedOut.delete(key);
@@ -133,6 +143,7 @@ export class Dispatcher implements WorkSource {
     for (const slot of this.workers.values()) slot.deque.drain();
     this.unassigned.drain();
     this.queuedKeys.clear();
+    this.enqueuedAt.clear();
     this.handedOut.clear();
     for (const slot of this.workers.values()) slot.outstanding = 0;
   }

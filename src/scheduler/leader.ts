@@ -7,14 +7,13 @@
  *
  * A leader that sees a decision with a higher term than its own steps down.
  *
- * In one process the engine also hands the leader each claim and outcome as soon as its append
- * commits (`observe`); the leader folds it then, and skips it when the subscription brings it
- * again. That takes the NOTIFY and the read of $all off the path from one task's end to the
- * next one's start.
+ * In one process the engine also hands the leader each of its group commits as it commits
+ * (`observe`): the leader folds the claims and outcomes in it then, and the live log
+ * (log-follower.ts) leaves the whole commit out. That takes the NOTIFY and the read of $all off
+ * the path from one task's end to the next one's start, and spares reading back every event.
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, FencedError } from '../errors.js';
-import { commitOf, maxPosition } from '../events/position.js';
 import { type RunEvent, streams } from '../events/schemas/index.js';
 import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -23,6 +22,7 @@ import { evolve } from './core/evolve.js';
 import { initialRunState, isRunFinished, type RunState } from './core/state.js';
 import { DecisionSpans } from './decision-spans.js';
 import type { Dispatcher } from './dispatcher.js';
+import { LogFollower, RUN_AND_ATTEMPT_STREAMS } from './log-follower.js';
 import { type DagVersion, DagVersions, foldRecorded, loadRun } from './run-loader.js';
 import type { WorkItem } from './work-source.js';
 
@@ -42,6 +42,20 @@ export interface LeaderOptions {
    * models' checkpoint). Absent, or answering undefined: fold the log from its start.
    */
   readonly liveRuns?: () => Promise<{ position: GlobalPosition; runIds: string[] } | undefined>;
+  /** Told of what the leader decided (for metrics). */
+  readonly observer?: DecisionObserver;
+}
+
+/** What a leader reports as it decides; src/observability/scheduler-metrics.ts counts it. */
+export interface DecisionObserver {
+  /** A decide pass: how long deciding took (CPU, no I/O). */
+  passed(seconds: number): void;
+  /** A batch of decisions appended, and how long its append took. */
+  appended(events: readonly RunEvent[], seconds: number): void;
+  /** An attempt the leader closed with AttemptAbandoned, by failure kind. */
+  abandoned(kind: string): void;
+  /** A decision append that conflicted (the run is rebuilt and decided again). */
+  conflicted(): void;
 }
 
 interface ActiveRun {
@@ -62,7 +76,6 @@ interface ActiveRun {
   queuedTraces?: Map<string, string>;
 }
 
-const RUN_AND_ATTEMPT_STREAMS = ['run-', 'attempt-'];
 /** The fence key of scheduler terms (EventStore.nextTerm): every decision is fenced with it. */
 export const SCHEDULER_FENCE = 'scheduler';
 /** The gap after a decide pass, in multiples of its cost: passes take at most 1/10 of the time. */
@@ -76,20 +89,9 @@ export class SchedulerLeader {
   private readonly starved = new Set<string>();
   /** Runs finished and forgotten, with the run-stream revision they finished at (see fold). */
   private readonly finished = new Map<string, number>();
-  /**
-   * Commits (`commitOf`) folded through `observe` that the subscription has not passed yet: it
-   * leaves their events out of its reads (`skipCommits`), and skips any it delivers anyway.
-   */
-  private readonly ownCommits = new Set<string>();
-  /** The position of the last event the subscription delivered; observe ignores older ones. */
-  private delivered: GlobalPosition | undefined;
-  /** How far the subscription has read, delivered or skipped (its position at its last read). */
-  private scanned: GlobalPosition | undefined;
+  /** The live log (log-follower.ts); it also knows what the leader has folded in process. */
+  private readonly follower: LogFollower;
   private live = false;
-  private subscription: { close(): Promise<void> } | undefined;
-  /** The last event folded from the live subscription (or the end of the catch-up). */
-  private position: GlobalPosition | undefined;
-  private following: Promise<void> | undefined;
   private passScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -99,6 +101,11 @@ export class SchedulerLeader {
 
   constructor(private readonly options: LeaderOptions) {
     this.dags = new DagVersions(options.store);
+    this.follower = new LogFollower({
+      store: options.store,
+      log: options.log,
+      onEvent: (event) => this.onEvent(event),
+    });
     this.fence = { key: SCHEDULER_FENCE, term: options.term };
     this.now = options.now ?? Date.now;
   }
@@ -115,10 +122,8 @@ export class SchedulerLeader {
       }
       this.markDirty(runId);
     }
-    this.position = position;
-    this.delivered = position;
     this.live = true;
-    this.following = this.follow();
+    this.follower.start(position);
     this.options.log.info('scheduler leader started', {
       term: this.options.term,
       activeRuns: this.runs.size,
@@ -128,8 +133,7 @@ export class SchedulerLeader {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.subscription?.close();
-    await this.following;
+    await this.follower.stop();
   }
 
   /**
@@ -155,10 +159,10 @@ export class SchedulerLeader {
    */
   observe(events: readonly RecordedEvent[], commit: GlobalPosition): void {
     if (!this.live || this.stopped) return;
-    this.ownCommits.add(commitOf(commit));
+    this.follower.ownCommit(commit);
     for (const event of events) {
       if (!event.streamName.startsWith('attempt-')) continue;
-      if (this.delivered !== undefined && event.position <= this.delivered) continue;
+      if (this.follower.delivered(event.position)) continue;
       const runId = runIdOf(event);
       const run = runId === undefined ? undefined : this.runs.get(runId);
       if (!run || runId === undefined) continue;
@@ -236,69 +240,14 @@ export class SchedulerLeader {
     }
   }
 
-  /**
-   * Follows the log from the last folded position. A subscription that gives up (the database
-   * was gone for too long) is opened again after a pause, from where the fold stopped, so the
-   * leader outlives an outage instead of silently stopping.
-   */
-  private async follow(): Promise<void> {
-    let pauseMs = 500;
-    while (!this.stopped) {
-      const subscription = this.options.store.subscribe({
-        from: this.position ?? 'start',
-        streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
-        skipCommits: (after) => this.commitsAhead(after),
-      });
-      this.subscription = subscription;
-      try {
-        for await (const event of subscription) {
-          await this.onEvent(event);
-          pauseMs = 500;
-        }
-      } catch (error) {
-        if (this.stopped) return;
-        // Resume past what it filtered out too: the commits it skipped are forgotten behind it.
-        const read = subscription.position;
-        if (read !== undefined) this.position = this.position ? maxPosition(this.position, read) : read;
-        this.options.log.error('leader subscription failed; resubscribing', {
-          error: String(error),
-          pauseMs,
-        });
-        // Bounded: a close that cannot reach the database must not keep the leader from
-        // subscribing again once the database is back.
-        await Promise.race([
-          subscription.close().catch(() => {}),
-          new Promise((resolve) => setTimeout(resolve, 2000)),
-        ]);
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        pauseMs = Math.min(pauseMs * 2, 10_000);
-      }
-    }
-  }
-
-  /** The own commits still ahead of the subscription's position; forgets those behind it. */
-  private commitsAhead(after: GlobalPosition | undefined): Iterable<string> {
-    if (after !== undefined) {
-      this.scanned = this.scanned ? maxPosition(this.scanned, after) : after;
-      const passed = commitOf(after);
-      for (const commit of this.ownCommits) if (commit < passed) this.ownCommits.delete(commit);
-    }
-    return this.ownCommits;
-  }
-
+  /** An event of the live log (not one of the leader's own commits). */
   private async onEvent(event: RecordedEvent): Promise<void> {
-    this.delivered = event.position;
-    if (this.ownCommits.has(commitOf(event.position))) {
-      this.position = event.position;
-      return;
-    }
     const runId = runIdOf(event);
     const known = runId === undefined ? undefined : this.runs.get(runId);
     // The leader's own decisions come back through the subscription: already folded, no news.
     const stale =
       known !== undefined && event.streamName.startsWith('run-') && event.revision <= known.state.revision;
     await this.fold(event);
-    this.position = event.position;
     if (!stale && runId && this.runs.has(runId)) this.markDirty(runId);
   }
 
@@ -445,6 +394,7 @@ export class SchedulerLeader {
     });
     const cost = performance.now() - started;
     run.notBefore = started + cost * (1 + PASS_SPACING);
+    this.options.observer?.passed(cost / 1000);
     const abandon = [...decision.abandon, ...this.lostWorkerOrders(run.state)];
     if (decision.events.length > 0) {
       const metadata = {
@@ -454,6 +404,7 @@ export class SchedulerLeader {
         term,
       };
       const spans = DecisionSpans.begin(run, decision.events, term, now);
+      const appending = performance.now();
       try {
         const appended = await store.append(
           streams.run(runId),
@@ -467,10 +418,12 @@ export class SchedulerLeader {
           { fence: this.fence },
         );
         run.appendedAt = appended.position;
+        this.options.observer?.appended(decision.events, (performance.now() - appending) / 1000);
       } catch (error) {
         spans?.end(error);
         if (error instanceof FencedError) return this.deposed(error);
         if (!(error instanceof ConcurrencyError)) throw error;
+        this.options.observer?.conflicted();
         // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
         await this.reload(runId, run);
         run.dirty = true;
@@ -489,13 +442,8 @@ export class SchedulerLeader {
       this.wakeAt.delete(runId);
       // Its final events may still be on their way through the subscription (claims and
       // outcomes are observed first): remember where it ended, so they do not reload it.
-      // Delivered, read past, or an own commit the subscription will leave out.
-      const read = [this.delivered, this.scanned].filter((p) => p !== undefined);
-      const delivered =
-        run.appendedAt !== undefined &&
-        (read.some((p) => (run.appendedAt as GlobalPosition) <= p) ||
-          this.ownCommits.has(commitOf(run.appendedAt)));
-      if (!delivered) this.finished.set(runId, run.state.revision);
+      if (run.appendedAt === undefined || !this.follower.behind(run.appendedAt))
+        this.finished.set(runId, run.state.revision);
     }
   }
 
@@ -582,6 +530,7 @@ export class SchedulerLeader {
       if (error instanceof ConcurrencyError) return;
       throw error;
     }
+    this.options.observer?.abandoned(order.failure.kind);
     if (workerId)
       this.options.dispatcher.cancel(workerId, { runId, taskId: order.taskId, attempt: order.attempt });
     evolve(run.state, { type: 'AttemptAbandoned', data });

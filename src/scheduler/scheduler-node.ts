@@ -21,7 +21,7 @@ import { streams, type WorkerEvent } from '../events/schemas/index.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
 import { Dispatcher } from './dispatcher.js';
-import { type LeaderOptions, SCHEDULER_FENCE, SchedulerLeader } from './leader.js';
+import { type DecisionObserver, type LeaderOptions, SCHEDULER_FENCE, SchedulerLeader } from './leader.js';
 import type { DispatchServer } from './remote/dispatch-server.js';
 
 export interface SchedulerNodeOptions {
@@ -40,6 +40,9 @@ export interface SchedulerNodeOptions {
   readonly liveRuns?: LeaderOptions['liveRuns'];
   /** Told when this node starts or stops leading (for metrics and logs). */
   readonly onLeadership?: (term: number | undefined) => void;
+  /** Told what its leader decides and how long attempts wait for a claim (for metrics). */
+  readonly observer?: DecisionObserver;
+  readonly onClaimed?: (waitedMs: number) => void;
 }
 
 export type SchedulerRole = 'starting' | 'candidate' | 'leader' | 'stopped';
@@ -130,6 +133,7 @@ export class SchedulerNode {
       // A safety net only: answers a worker never read are given back at once (DispatchServer).
       claimTimeoutMs: 15_000,
       onRoom: () => leader?.onRoom(),
+      ...(this.options.onClaimed ? { onClaimed: this.options.onClaimed } : {}),
     });
     const registry = new WorkerRegistryView(store, dispatcher, term, log, () => leader?.workersChanged());
     const subscription = registry.follow(coordination);
@@ -145,6 +149,7 @@ export class SchedulerNode {
         term,
         log,
         onDeposed: (t) => deposedBy(t),
+        ...(this.options.observer ? { observer: this.options.observer } : {}),
         ...(this.options.liveRuns ? { liveRuns: this.options.liveRuns } : {}),
         ...(this.options.abandonGraceMs !== undefined ? { abandonGraceMs: this.options.abandonGraceMs } : {}),
       });

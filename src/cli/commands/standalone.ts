@@ -15,6 +15,7 @@ import { type ApiServer, startApiServer } from '../../api/server.js';
 import { registerDag } from '../../commands/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { EventStore } from '../../events/types.js';
+import { registerSchedulerMetrics } from '../../observability/scheduler-metrics.js';
 import { startTracing } from '../../observability/tracing.js';
 import { Projector } from '../../projections/index.js';
 import { shutdownSignal } from '../cluster.js';
@@ -46,6 +47,9 @@ export function registerStandaloneCommand(program: Command): void {
         const db = await openLocalDatabase(ctx.config, ctx.log);
         const store = openEventStore(ctx.config, db.pool);
         const dagsDir = resolve(options.dags);
+        // Served by the API's /metrics (with DAGRUN_PORT).
+        const registry = new Registry();
+        collectDefaultMetrics({ register: registry });
         const engine = await startEngine({
           store,
           // Group commit batches through the Postgres store's pool; EventStoreDB appends one by one.
@@ -58,10 +62,9 @@ export function registerStandaloneCommand(program: Command): void {
           claimAhead: ctx.config.workers.claimAhead,
           pythonInterpreter: ctx.config.workers.python,
           inheritedEnv: ctx.config.workers.inheritedEnv,
+          metrics: registerSchedulerMetrics(registry),
         });
         // The read models (runs, tasks, DLQ) follow the log in the same process.
-        const registry = new Registry();
-        collectDefaultMetrics({ register: registry });
         const projector = new Projector({ store, pool: db.pool, log: ctx.log, registry }).start();
         let api: ApiServer | undefined;
         if (port !== undefined) {
