@@ -9,7 +9,10 @@
  *
  * A claimed attempt's clock runs from its claim (`startedAt`), so one that waits for a slot must
  * not wait long: it starts within `startWithinMs` or is handed back unstarted (AttemptReleased,
- * which is not a try). To keep that rare, a worker claims ahead only while its attempts are short:
+ * which is not a try). The bound is on the wait for a slot: a claim whose commit itself was slow
+ * (a database hiccup) still starts at once when a slot is free — releasing it would only add
+ * appends while the database struggles — and that lateness is what the leader's
+ * `abandonGraceMs` covers, as for every claim. To keep that rare, a worker claims ahead only while its attempts are short:
  * the recent ones took under `shortTaskMs` on average, and none of those running now has run
  * longer than that. A worker running long tasks claims exactly its free slots, as without
  * claim-ahead, so claimed attempts never sit behind them and work stealing is not undermined.
