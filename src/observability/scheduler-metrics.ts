@@ -13,7 +13,7 @@ export interface SchedulerMetrics {
   readonly claimed: (waitedMs: number) => void;
 }
 
-export function registerSchedulerMetrics(registry: Registry): SchedulerMetrics {
+export function registerDecisionMetrics(registry: Registry): SchedulerMetrics {
   const decisions = new Counter({
     name: 'dagrun_scheduler_decisions_total',
     help: 'Decisions the leader appended to run streams, by event type',

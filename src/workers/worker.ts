@@ -1,9 +1,9 @@
 /**
  * The worker runtime: pull attempts with credits (free slots), claim each by appending
- * AttemptStarted to a new attempt stream (invariant 1: the loser drops it), run it, and append
- * the outcome expecting revision 0 (invariant 2: if the leader abandoned the attempt first, the
- * outcome is refused and dropped). Side effects can run twice after a crash (invariant 7); the
- * history never records two outcomes for one attempt.
+ * AttemptStarted to a new attempt stream (invariant 1: the loser drops it), run it (see
+ * attempt-execution.ts), and append the outcome expecting revision 0 (invariant 2: if the leader
+ * abandoned the attempt first, the outcome is refused and dropped). Side effects can run twice
+ * after a crash (invariant 7); the history never records two outcomes for one attempt.
  *
  * Capacity counts the attempts executing at once (see slots.ts). A worker takes from the source
  * as many attempts as it has free slots plus its claim-ahead allowance (see claim-ahead.ts), and
@@ -18,13 +18,10 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConcurrencyError } from '../errors.js';
 import { streams } from '../events/schemas/index.js';
-import type { EventStore, NewEvent } from '../events/types.js';
-import { type Logger, withCorrelation } from '../observability/logger.js';
+import type { NewEvent } from '../events/types.js';
+import { withCorrelation } from '../observability/logger.js';
 import {
   ATTR,
   endSpan,
@@ -35,14 +32,14 @@ import {
   tracingEnabled,
 } from '../observability/tracing.js';
 import { type AttemptRef, attemptKey, type WorkItem, type WorkSource } from '../scheduler/work-source.js';
-import type { AttemptLogStore } from './attempt-logs.js';
+import { type AttemptExecutionContext, executeAttempt } from './attempt-execution.js';
 import { ClaimAhead, type ClaimAheadSettings } from './claim-ahead.js';
-import { appendDurably, durably } from './durable.js';
-import { toExecutableTask } from './executable-task.js';
-import type { ExecutionResult, Failure, TaskExecutor } from './executors/types.js';
+import { appendDurably } from './durable.js';
+import type { ExecutionResult, Failure } from './executors/types.js';
 import { type SlotGrant, Slots } from './slots.js';
 
-export interface WorkerOptions {
+/** What the runtime needs, plus what executing an attempt needs (store, executor, logs, log, …). */
+export interface WorkerOptions extends AttemptExecutionContext {
   readonly id?: string;
   /** Slots: attempts executing at once. */
   readonly capacity: number;
@@ -50,14 +47,6 @@ export interface WorkerOptions {
   readonly claimAhead?: ClaimAheadSettings;
   readonly labels?: readonly string[];
   readonly source: WorkSource;
-  readonly store: EventStore;
-  readonly executor: TaskExecutor;
-  readonly logs: AttemptLogStore;
-  readonly log: Logger;
-  /** Where relative scripts and working directories resolve (the DAG folder, or a scripts dir). */
-  readonly baseDir: string;
-  readonly pythonInterpreter?: string;
-  readonly killGraceMs?: number;
   readonly pollWaitMs?: number;
   /** Told of every attempt this worker ran, once its outcome is settled (for metrics). */
   readonly onAttemptEnd?: (end: AttemptEnd) => void;
@@ -290,7 +279,7 @@ export class Worker {
     held.runningSince = performance.now();
     let result: ExecutionResult;
     try {
-      result = await this.execute(item, abort.signal);
+      result = await executeAttempt(item, abort.signal, this.options);
     } finally {
       this.slots.release();
     }
@@ -322,49 +311,6 @@ export class Worker {
     return settled === 'refused'
       ? { outcome: 'refused' }
       : { outcome: outcome.type, failure: 'failure' in outcome.data ? outcome.data.failure : undefined };
-  }
-
-  /** Runs a claimed attempt that holds a slot; failures inside the worker become its result. */
-  private async execute(item: WorkItem, signal: AbortSignal): Promise<ExecutionResult> {
-    const { log } = this.options;
-    const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
-    // Formatting a log line costs even when no transport keeps it: ask first on this hot path.
-    if (log.isInfoEnabled()) log.info('attempt started', { type: item.task.type });
-    // Only processes write an output file; other task types need no scratch directory.
-    const needsDir = item.task.type === 'shell' || item.task.type === 'python';
-    const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
-    const started = performance.now();
-    try {
-      const result = await this.options.executor.execute({
-        ...ref,
-        task: toExecutableTask(item.task),
-        params: item.params,
-        // A noop reads nothing: no need to fetch what its upstream tasks published.
-        upstream:
-          item.task.type === 'noop'
-            ? {}
-            : await durably(log, 'reading upstream outputs', () => this.upstreamOutputs(item)),
-        timeoutMs: item.task.timeoutMs,
-        killGraceMs: this.options.killGraceMs ?? 5000,
-        baseDir: this.options.baseDir,
-        pythonInterpreter: this.options.pythonInterpreter ?? 'python3',
-        signal,
-        outputDir,
-      });
-      // Stored before the outcome, so a finished attempt always has its logs; silence costs nothing.
-      if (result.stdout.totalBytes + result.stderr.totalBytes > 0) {
-        const logs = { stdout: result.stdout, stderr: result.stderr };
-        await durably(log, 'storing attempt logs', () => this.options.logs.save(ref, logs));
-      }
-      return result;
-    } catch (error) {
-      // Claimed attempts always get an outcome: an attempt left "running" on a live worker would
-      // hold its run until the leader's deadline. Failed here, it is retried by policy.
-      log.error('attempt failed inside the worker', { error: String(error) });
-      return internalFailure(error, performance.now() - started);
-    } finally {
-      if (needsDir) await rm(outputDir, { recursive: true, force: true }).catch(() => {});
-    }
   }
 
   /** Hands back a claimed attempt that never started (no slot in time, or the worker drains). */
@@ -410,37 +356,10 @@ export class Worker {
       return 'refused';
     }
   }
-
-  /** Reads the published output of each upstream attempt named in the work item. */
-  private async upstreamOutputs(item: WorkItem): Promise<Record<string, unknown>> {
-    const entries = await Promise.all(
-      Object.entries(item.upstream).map(async ([taskId, attempt]) => {
-        const events = await this.options.store.readStream(streams.attempt(item.runId, taskId, attempt));
-        const succeeded = events.find((e) => e.type === 'AttemptSucceeded');
-        return [taskId, (succeeded?.data as { output?: unknown } | undefined)?.output ?? null] as const;
-      }),
-    );
-    return Object.fromEntries(entries);
-  }
 }
 
 /** The reason a poll's wait is cut short (a constant: an abort without one builds a DOMException). */
 const WAKE = new Error('wake up');
-
-/** Where tasks without a scratch directory point `outputDir` (they never write to it). */
-const noOutputDir = tmpdir();
-
-/** The result of an attempt the worker itself could not carry through (a bug, a broken store). */
-function internalFailure(error: unknown, durationMs: number): ExecutionResult {
-  const empty = { head: '', tail: '', totalBytes: 0, truncated: false };
-  return {
-    status: 'failed',
-    failure: { kind: 'internal', message: `the worker failed: ${String(error)}`.slice(0, 2000) },
-    durationMs,
-    stdout: empty,
-    stderr: empty,
-  };
-}
 
 class DrainAbort extends Error {}
 class CancelAbort extends Error {}

@@ -6,15 +6,13 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { startHealthServer } from '../../observability/health-server.js';
-import { startTracing } from '../../observability/tracing.js';
+import { Gauge, type Registry } from 'prom-client';
+import { registerDecisionMetrics } from '../../observability/scheduler-metrics.js';
 import { readLiveRuns } from '../../projections/live-runs.js';
 import { DispatchServer } from '../../scheduler/remote/dispatch-server.js';
 import { SchedulerNode } from '../../scheduler/scheduler-node.js';
-import { openCoordination, pingDatabase, requireClusterSettings, shutdownSignal } from '../cluster.js';
-import { type GlobalOptions, runAction } from '../context.js';
-import { openServiceDatabase } from '../runtime.js';
+import { type ClusterProcess, type ClusterRole, pingCoordination, runClusterProcess } from '../cluster.js';
+import { type CliContext, type GlobalOptions, runAction } from '../context.js';
 
 interface SchedulerFlags {
   readonly dispatchHost?: string;
@@ -36,78 +34,7 @@ export function registerSchedulerCommand(program: Command): void {
     .action(async (flags: SchedulerFlags, command: Command) => {
       await runAction(
         command.optsWithGlobals<GlobalOptions>(),
-        async (ctx) => {
-          const { config, log } = ctx;
-          const settings = requireClusterSettings(config);
-          const shutdown = shutdownSignal();
-          const tracing = await startTracing(config.tracing, 'scheduler', { log });
-          const id = `scheduler-${hostname()}-${process.pid}`;
-          const { pool, store, close } = await openServiceDatabase(
-            config,
-            'dagrun-scheduler',
-            log,
-            shutdown.signal,
-          );
-          const coordination = openCoordination(config, settings, log);
-          const { dispatch } = config.cluster;
-          const server = new DispatchServer({
-            host: dispatch.host,
-            port: dispatch.port,
-            token: settings.token,
-            log,
-          });
-          const bound = await server.listen();
-          const address = dispatch.advertise ?? bound.url;
-          const registry = new Registry();
-          collectDefaultMetrics({ register: registry });
-          const node = new SchedulerNode({
-            id,
-            store,
-            coordination,
-            server,
-            address,
-            log,
-            maxBacklog: config.maxBacklog,
-            liveRuns: () => readLiveRuns(pool),
-          });
-          registerSchedulerMetrics(registry, node);
-          node.start();
-          const health = await startHealthServer({
-            host: config.health.host,
-            port: config.health.port ?? 0,
-            registry,
-            log,
-            checks: {
-              postgres: () => pingDatabase(pool),
-              etcd: async () => {
-                try {
-                  await coordination.ping();
-                  return { ok: true };
-                } catch (error) {
-                  return { ok: false, detail: String(error) };
-                }
-              },
-              scheduler: async () => ({
-                ok: node.role === 'leader' || node.role === 'candidate',
-                detail: { role: node.role, ...node.leading },
-              }),
-            },
-          });
-          log.info('scheduler started', { id, dispatch: bound.url, address, health: health.url });
-          ctx.out(
-            `dagrun scheduler: dispatch on ${bound.url} (advertised ${address}); health on ${health.url}`,
-          );
-          const signal = await shutdown.received;
-          log.info('shutting down', { signal });
-          await node.stop();
-          await server.close();
-          await coordination.close();
-          await health.close();
-          await close();
-          await tracing.shutdown();
-          log.info('scheduler stopped');
-          return 0;
-        },
+        (ctx) => runClusterProcess(ctx, 'scheduler', (opened) => startScheduler(ctx, opened)),
         {
           DAGRUN_DISPATCH_HOST: flags.dispatchHost,
           DAGRUN_DISPATCH_PORT: flags.dispatchPort,
@@ -119,7 +46,56 @@ export function registerSchedulerCommand(program: Command): void {
     });
 }
 
-function registerSchedulerMetrics(registry: Registry, node: SchedulerNode): void {
+/** Starts this process's scheduler: the dispatch server and the node that campaigns and leads. */
+async function startScheduler(ctx: CliContext, opened: ClusterProcess): Promise<ClusterRole> {
+  const { settings, pool, store, coordination, registry } = opened;
+  const { config, log } = ctx;
+  const id = `scheduler-${hostname()}-${process.pid}`;
+  const { dispatch } = config.cluster;
+  const server = new DispatchServer({
+    host: dispatch.host,
+    port: dispatch.port,
+    token: settings.token,
+    log,
+  });
+  const bound = await server.listen();
+  const address = dispatch.advertise ?? bound.url;
+  const decisions = registerDecisionMetrics(registry);
+  const node = new SchedulerNode({
+    id,
+    store,
+    coordination,
+    server,
+    address,
+    log,
+    maxBacklog: config.maxBacklog,
+    liveRuns: () => readLiveRuns(pool),
+    observer: decisions.observer,
+    onClaimed: decisions.claimed,
+  });
+  registerLeadershipMetrics(registry, node);
+  node.start();
+  return {
+    checks: {
+      etcd: () => pingCoordination(coordination),
+      scheduler: async () => ({
+        ok: node.role === 'leader' || node.role === 'candidate',
+        detail: { role: node.role, ...node.leading },
+      }),
+    },
+    announce(healthUrl) {
+      log.info('scheduler started', { id, dispatch: bound.url, address, health: healthUrl });
+      ctx.out(`dagrun scheduler: dispatch on ${bound.url} (advertised ${address}); health on ${healthUrl}`);
+    },
+    async stop(signal) {
+      log.info('shutting down', { signal });
+      await node.stop();
+      await server.close();
+    },
+  };
+}
+
+function registerLeadershipMetrics(registry: Registry, node: SchedulerNode): void {
   const gauge = (name: string, help: string, read: () => number | undefined) =>
     new Gauge({
       name,

@@ -15,7 +15,7 @@ import { type ApiServer, startApiServer } from '../../api/server.js';
 import { registerDag } from '../../commands/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { EventStore } from '../../events/types.js';
-import { registerSchedulerMetrics } from '../../observability/scheduler-metrics.js';
+import { registerDecisionMetrics } from '../../observability/scheduler-metrics.js';
 import { startTracing } from '../../observability/tracing.js';
 import { Projector } from '../../projections/index.js';
 import { shutdownSignal } from '../cluster.js';
@@ -62,7 +62,7 @@ export function registerStandaloneCommand(program: Command): void {
           claimAhead: ctx.config.workers.claimAhead,
           pythonInterpreter: ctx.config.workers.python,
           inheritedEnv: ctx.config.workers.inheritedEnv,
-          metrics: registerSchedulerMetrics(registry),
+          metrics: registerDecisionMetrics(registry),
         });
         // The read models (runs, tasks, DLQ) follow the log in the same process.
         const projector = new Projector({ store, pool: db.pool, log: ctx.log, registry }).start();

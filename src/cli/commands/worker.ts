@@ -12,20 +12,17 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Coordination, Registration, WorkerRecord } from '../../coordination/types.js';
-import { startHealthServer } from '../../observability/health-server.js';
 import type { Logger } from '../../observability/logger.js';
-import { startTracing } from '../../observability/tracing.js';
 import { DAGRUN_VERSION } from '../../version.js';
 import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
 import { CLAIM_AHEAD_PER_SLOT } from '../../workers/claim-ahead.js';
 import { TaskTypeRouter } from '../../workers/executors/index.js';
 import { RemoteWorkSource } from '../../workers/remote-source.js';
 import { type AttemptEnd, Worker } from '../../workers/worker.js';
-import { openCoordination, pingDatabase, requireClusterSettings, shutdownSignal } from '../cluster.js';
-import { type GlobalOptions, runAction } from '../context.js';
-import { openServiceDatabase } from '../runtime.js';
+import { type ClusterProcess, type ClusterRole, runClusterProcess } from '../cluster.js';
+import { type CliContext, type GlobalOptions, runAction } from '../context.js';
 
 interface WorkerFlags {
   readonly concurrency?: string;
@@ -54,85 +51,7 @@ export function registerWorkerCommand(program: Command): void {
     .action(async (flags: WorkerFlags, command: Command) => {
       await runAction(
         command.optsWithGlobals<GlobalOptions>(),
-        async (ctx) => {
-          const { config, log } = ctx;
-          const settings = requireClusterSettings(config);
-          const shutdown = shutdownSignal();
-          const tracing = await startTracing(config.tracing, 'worker', { log });
-          // Unique per process start: a worker restarted under the same name (a container, a
-          // fixed --id) must not inherit the attempts of the one that died — the leader declares
-          // that one lost by its id. The name is the prefix: `<name>.<6 hex>`.
-          const id = `${config.cluster.workerId ?? `${hostname()}-${process.pid}`}.${randomBytes(3).toString('hex')}`;
-          const { pool, store, close } = await openServiceDatabase(
-            config,
-            'dagrun-worker',
-            log,
-            shutdown.signal,
-          );
-          const coordination = openCoordination(config, settings, log);
-          const source = new RemoteWorkSource({ coordination, token: settings.token, log });
-          const registry = new Registry();
-          collectDefaultMetrics({ register: registry });
-          const metrics = workerMetrics(registry);
-          const record: WorkerRecord = {
-            id,
-            capacity: config.workers.concurrency,
-            labels: config.cluster.workerLabels,
-            version: DAGRUN_VERSION,
-            host: hostname(),
-            pid: process.pid,
-          };
-          const worker = new Worker({
-            id,
-            capacity: record.capacity,
-            claimAhead: { depth: config.workers.claimAhead ?? CLAIM_AHEAD_PER_SLOT * record.capacity },
-            labels: record.labels,
-            source,
-            store,
-            executor: new TaskTypeRouter({ inheritedEnv: config.workers.inheritedEnv }),
-            logs: new PostgresAttemptLogStore(pool),
-            log,
-            baseDir: resolve(flags.scriptsDir),
-            pythonInterpreter: config.workers.python,
-            pollWaitMs: 10_000,
-            onAttemptEnd: metrics.attemptEnded,
-          });
-          metrics.running(
-            () => worker.running,
-            () => worker.waiting,
-          );
-          const lease = new KeptRegistration(coordination, record, log, shutdown.signal);
-          await lease.start();
-          await worker.start();
-          const health = await startHealthServer({
-            host: config.health.host,
-            port: config.health.port ?? 0,
-            registry,
-            log,
-            checks: {
-              postgres: () => pingDatabase(pool),
-              registered: async () => ({ ok: lease.registered }),
-              leader: async () => ({ ok: source.leaderAddress !== undefined, detail: source.leaderAddress }),
-              worker: async () => ({
-                ok: true,
-                detail: { running: worker.running, capacity: record.capacity },
-              }),
-            },
-          });
-          log.info('worker started', { workerId: id, capacity: record.capacity, labels: record.labels });
-          ctx.out(`dagrun worker ${id}: ${record.capacity} slots; health on ${health.url}`);
-          const signal = await shutdown.received;
-          log.info('draining', { signal, graceMs: config.cluster.drainGraceMs });
-          await worker.drain(config.cluster.drainGraceMs);
-          await lease.stop();
-          await source.close();
-          await coordination.close();
-          await health.close();
-          await close();
-          await tracing.shutdown();
-          log.info('worker stopped');
-          return 0;
-        },
+        (ctx) => runClusterProcess(ctx, 'worker', (opened) => startWorker(ctx, flags.scriptsDir, opened)),
         {
           DAGRUN_WORKER_CONCURRENCY: flags.concurrency,
           DAGRUN_WORKER_CLAIM_AHEAD: flags.claimAhead,
@@ -143,6 +62,75 @@ export function registerWorkerCommand(program: Command): void {
         },
       );
     });
+}
+
+/**
+ * Starts this process's worker: registered in etcd under a lease it keeps, pulling from the
+ * leader, with `scriptsDir` as the base of relative scripts and working directories.
+ */
+async function startWorker(
+  ctx: CliContext,
+  scriptsDir: string,
+  opened: ClusterProcess,
+): Promise<ClusterRole> {
+  const { settings, stopping, pool, store, coordination, registry } = opened;
+  const { config, log } = ctx;
+  // Unique per process start: a worker restarted under the same name (a container, a fixed --id)
+  // must not inherit the attempts of the one that died — the leader declares that one lost by its
+  // id. The name is the prefix: `<name>.<6 hex>`.
+  const id = `${config.cluster.workerId ?? `${hostname()}-${process.pid}`}.${randomBytes(3).toString('hex')}`;
+  const source = new RemoteWorkSource({ coordination, token: settings.token, log });
+  const metrics = workerMetrics(registry);
+  const record: WorkerRecord = {
+    id,
+    capacity: config.workers.concurrency,
+    labels: config.cluster.workerLabels,
+    version: DAGRUN_VERSION,
+    host: hostname(),
+    pid: process.pid,
+  };
+  const worker = new Worker({
+    id,
+    capacity: record.capacity,
+    claimAhead: { depth: config.workers.claimAhead ?? CLAIM_AHEAD_PER_SLOT * record.capacity },
+    labels: record.labels,
+    source,
+    store,
+    executor: new TaskTypeRouter({ inheritedEnv: config.workers.inheritedEnv }),
+    logs: new PostgresAttemptLogStore(pool),
+    log,
+    baseDir: resolve(scriptsDir),
+    pythonInterpreter: config.workers.python,
+    pollWaitMs: 10_000,
+    onAttemptEnd: metrics.attemptEnded,
+  });
+  metrics.running(
+    () => worker.running,
+    () => worker.waiting,
+  );
+  const lease = new KeptRegistration(coordination, record, log, stopping);
+  await lease.start();
+  await worker.start();
+  return {
+    checks: {
+      registered: async () => ({ ok: lease.registered }),
+      leader: async () => ({ ok: source.leaderAddress !== undefined, detail: source.leaderAddress }),
+      worker: async () => ({
+        ok: true,
+        detail: { running: worker.running, capacity: record.capacity },
+      }),
+    },
+    announce(healthUrl) {
+      log.info('worker started', { workerId: id, capacity: record.capacity, labels: record.labels });
+      ctx.out(`dagrun worker ${id}: ${record.capacity} slots; health on ${healthUrl}`);
+    },
+    async stop(signal) {
+      log.info('draining', { signal, graceMs: config.cluster.drainGraceMs });
+      await worker.drain(config.cluster.drainGraceMs);
+      await lease.stop();
+      await source.close();
+    },
+  };
 }
 
 /** The worker's registration, registered again whenever its lease is lost, until stopped. */

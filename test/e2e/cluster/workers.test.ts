@@ -184,6 +184,28 @@ describe('worker faults', () => {
     await expectSoundHistory();
   }, 120_000);
 
+  test('the leader and the workers count on /metrics what they decided and ran', async () => {
+    const runs = await startWorkload(store, 1, { tasks: 4, sleep: 0.05 });
+    await waitForRuns(store, runs);
+    const { proc: leader } = await cluster.leader();
+    const scheduler = await (await fetch(`${leader.healthUrl}/metrics`)).text();
+    expect(sampleOf(scheduler, 'dagrun_scheduler_decisions_total{type="TaskQueued"}')).toBeGreaterThanOrEqual(
+      4,
+    );
+    expect(sampleOf(scheduler, 'dagrun_dispatcher_claim_wait_seconds_count')).toBeGreaterThanOrEqual(4);
+    expect(sampleOf(scheduler, 'dagrun_scheduler_decision_append_seconds_count')).toBeGreaterThan(0);
+    const workers = cluster.processes.filter((p) => p.role === 'worker' && p.alive);
+    let ran = 0;
+    for (const worker of workers) {
+      const text = await (await fetch(`${worker.healthUrl}/metrics`)).text();
+      expect(text).toContain('dagrun_worker_waiting_attempts');
+      for (const line of text.split('\n'))
+        if (line.startsWith('dagrun_worker_attempts_total{') && line.includes('outcome="AttemptSucceeded"'))
+          ran += Number(line.split(' ').at(-1));
+    }
+    expect(ran).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+
   test('SIGTERM drains a worker: it finishes what it runs, leaves (WorkerLeft, not lost) and exits 0', async () => {
     const runs = await startWorkload(store, 1, { tasks: 6, sleep: 1 });
     const victim = await busyWorker(runs);
@@ -204,3 +226,9 @@ describe('worker faults', () => {
     await expectSoundHistory();
   }, 120_000);
 });
+
+/** The value of a sample line (`name{labels} value`) in Prometheus text; NaN when absent. */
+function sampleOf(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}

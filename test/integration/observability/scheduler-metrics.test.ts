@@ -6,14 +6,14 @@
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cancelRun } from '../../../src/commands/index.js';
-import { registerSchedulerMetrics } from '../../../src/observability/scheduler-metrics.js';
+import { registerDecisionMetrics } from '../../../src/observability/scheduler-metrics.js';
 import { createTestDatabase } from '../../support/database.js';
 import { startRun, testEngine, testStore, waitForRunEnd } from '../../support/engine.js';
 
 const db = await createTestDatabase();
 const store = testStore(db);
 const registry = new Registry();
-const engine = await testEngine(db, store, { metrics: registerSchedulerMetrics(registry) });
+const engine = await testEngine(db, store, { metrics: registerDecisionMetrics(registry) });
 afterAll(() => engine.stop());
 
 /** The value of one sample, by metric name (with suffix) and labels; 0 when absent. */
