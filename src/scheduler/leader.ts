@@ -17,6 +17,7 @@ import { ConcurrencyError, FencedError } from '../errors.js';
 import { type RunEvent, streams } from '../events/schemas/index.js';
 import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
+import { tracingEnabled } from '../observability/tracing.js';
 import { type AbandonOrder, decideUntilStable } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { initialRunState, isRunFinished, type RunState } from './core/state.js';
@@ -518,6 +519,8 @@ export class SchedulerLeader {
               correlationId: run.correlationId,
               causationId: run.lastEventId,
               actor: `scheduler:${this.options.term}`,
+              // Under this leader's run span (or the request's, before it has decided anything).
+              ...(traceOf(run) ? { traceparent: traceOf(run) } : {}),
             },
           },
         ],
@@ -571,6 +574,11 @@ function queuedTracesOf(events: readonly RecordedEvent[]): Map<string, string> |
 }
 
 /** The run an event belongs to: from the data (attempt streams) or the stream name. */
+/** The traceparent a leader's own appends for `run` carry, while tracing is on. */
+function traceOf(run: ActiveRun): string | undefined {
+  return tracingEnabled() ? (run.trace ?? run.requestTrace) : undefined;
+}
+
 function runIdOf(event: RecordedEvent): string | undefined {
   if (event.streamName.startsWith('run-')) return event.streamName.slice(4);
   const data = event.data as { runId?: unknown };

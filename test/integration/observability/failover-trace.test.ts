@@ -8,7 +8,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerDag, requestRun } from '../../../src/commands/index.js';
+import { cancelRun, registerDag, requestRun } from '../../../src/commands/index.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
 import { streams } from '../../../src/events/schemas/index.js';
 import type { RecordedEvent } from '../../../src/events/types.js';
@@ -152,4 +152,48 @@ describe('tracing across a change of leader', () => {
       expect([...traceIds]).toEqual([request.spanContext().traceId]);
     },
   );
+
+  it('puts the attempts a leader abandons under its run span', async () => {
+    const request = startSpan('POST /api/v1/dags/:id/runs', { kind: SpanKind.SERVER });
+    const metadata = { correlationId: 'trace-abandon', actor: 'test', traceparent: traceparentOf(request) };
+    request.end();
+    const slow = parseDagOrThrow(
+      'name: abandoned\ntasks:\n  - { id: sleepy, type: shell, command: sleep 30 }\n',
+    );
+    await registerDag({ store, metadata }, slow);
+    const { runId } = await requestRun({ store, metadata }, { dagId: slow.name, params: {} });
+    const term = await store.nextTerm(SCHEDULER_FENCE);
+    let leader: SchedulerLeader | undefined;
+    const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
+    leader = startLeader(dispatcher, term);
+    const worker = new Worker({
+      capacity: 1,
+      source: dispatcher,
+      store,
+      executor: new TaskTypeRouter({}),
+      logs: new PostgresAttemptLogStore(db.pool),
+      log: silentLog,
+      baseDir: '.',
+    });
+    await worker.start();
+    await leader.start();
+    let abandoned: RecordedEvent | undefined;
+    try {
+      await waitFor(async () => (await store.readStream(streams.attempt(runId, 'sleepy', 1)))[0]);
+      await cancelRun({ store, metadata }, runId);
+      abandoned = await waitFor(async () =>
+        (await store.readStream(streams.attempt(runId, 'sleepy', 1))).find(
+          (e) => e.type === 'AttemptAbandoned',
+        ),
+      );
+      await waitForRunEnd(store, runId);
+    } finally {
+      await worker.drain(1000);
+      await leader.stop();
+    }
+    const [runSpan] = named(runId, 'dagrun.run', 'dagrun.term', term);
+    expect(runSpan).toBeDefined();
+    expect(spanIdOf(abandoned?.metadata.traceparent)).toBe(runSpan?.spanContext().spanId);
+    expect(String(abandoned?.metadata.traceparent).split('-')[1]).toBe(request.spanContext().traceId);
+  });
 });
