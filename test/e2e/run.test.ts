@@ -10,6 +10,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { dagrun, exited, spawnDagrun, waitForLine } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
+import { startOtlpReceiver } from '../support/otlp-receiver.js';
 
 const db = await createTestDatabase();
 
@@ -79,6 +80,44 @@ tasks:
     expect(result.stdout).toContain('│ disk on fire');
     expect(result.stdout).toMatch(/⊘ never\s+upstream_failed/);
     expect(result.stdout).toMatch(/run failed\n$/);
+  });
+
+  it('traces the whole run under one `dagrun run` span when OTEL_TRACES_EXPORTER is set', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'dagrun-e2e-'));
+      const file = await dagFile(
+        dir,
+        'traced',
+        `tasks:
+  - { id: one, type: shell, command: "true" }
+  - { id: two, type: noop, dependencies: [one] }
+`,
+      );
+      const result = await dagrun(
+        ['run', file],
+        {
+          DATABASE_URL: db.url,
+          DAGRUN_DATA_DIR: join(dir, '.dagrun'),
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        },
+        60_000,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const root = receiver.spans.find((s) => s.name === 'dagrun run traced');
+      expect(root?.parentSpanId).toBe('');
+      const mine = receiver.spans.filter((s) => s.traceId === root?.traceId);
+      const run = mine.find((s) => s.name === 'dagrun.run');
+      expect(run?.parentSpanId).toBe(root?.spanId);
+      const dispatches = mine.filter((s) => s.name === 'dagrun.dispatch');
+      const attempts = mine.filter((s) => s.name === 'dagrun.attempt');
+      expect(dispatches.map((s) => s.attributes['dagrun.task.id']).sort()).toEqual(['one', 'two']);
+      expect(attempts).toHaveLength(2);
+      for (const attempt of attempts) expect(dispatches.map((d) => d.spanId)).toContain(attempt.parentSpanId);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

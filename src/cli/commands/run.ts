@@ -12,6 +12,14 @@ import { PostgresEventStore } from '../../events/postgres/index.js';
 import { streams } from '../../events/schemas/index.js';
 import { withSchemaValidation } from '../../events/validating-store.js';
 import { createLogger } from '../../observability/logger.js';
+import {
+  ATTR,
+  endSpan,
+  startSpan,
+  startTracing,
+  traceparentOf,
+  tracingEnabled,
+} from '../../observability/tracing.js';
 import { planFromDag } from '../../scheduler/core/plan.js';
 import { PostgresAttemptLogStore } from '../../workers/attempt-logs.js';
 import { commandMetadata, EXIT_PROBLEM, type GlobalOptions, runAction } from '../context.js';
@@ -49,10 +57,19 @@ export function registerRunCommand(program: Command): void {
             component: 'run',
             file: runLogFile(ctx.config),
           });
+          // With OTEL_TRACES_EXPORTER set, the whole run is one trace under a `dagrun run` span:
+          // RunRequested carries its traceparent, as a request span's through the API.
+          const tracing = await startTracing(ctx.config.tracing, 'run', { log: fileLog });
+          const span = startSpan(`dagrun run ${dag.name}`, { attributes: { [ATTR.dagId]: dag.name } });
+          const traceparent = tracingEnabled() ? traceparentOf(span) : undefined;
           const db = await openLocalDatabase(ctx.config, fileLog);
           const store = withSchemaValidation(new PostgresEventStore({ pool: db.pool }));
-          const meta = { store, metadata: commandMetadata(ctx) };
+          const meta = {
+            store,
+            metadata: { ...commandMetadata(ctx), ...(traceparent ? { traceparent } : {}) },
+          };
           let engine: Awaited<ReturnType<typeof startEngine>> | undefined;
+          let outcome: string | undefined;
           try {
             const registered = await registerDag(meta, dag);
             const { runId } = await requestRun(meta, { dagId: dag.name, params: options.param });
@@ -107,6 +124,7 @@ export function registerRunCommand(program: Command): void {
             }
             progress.render(true);
             await printFailures(ctx.out, progress, new PostgresAttemptLogStore(db.pool));
+            outcome = final;
             ctx.out(
               final === 'RunSucceeded'
                 ? 'run succeeded'
@@ -115,6 +133,8 @@ export function registerRunCommand(program: Command): void {
             return final === 'RunSucceeded' ? 0 : EXIT_PROBLEM;
           } finally {
             await engine?.stop();
+            endSpan(span, outcome === 'RunSucceeded' ? undefined : `run ${outcome ?? 'interrupted'}`);
+            await tracing.shutdown();
             await store.close();
             await db.close();
             await new Promise<void>((r) => fileLog.end(r));
