@@ -183,18 +183,25 @@ export interface StartSpanOptions {
   readonly attributes?: Attributes;
   /** When the span began (ms since the epoch); default now. */
   readonly startTime?: number;
+  /** Traceparents of spans this one follows from without being their child (invalid ones are dropped). */
+  readonly links?: readonly (string | undefined)[];
 }
 
 /** Starts a span under a traceparent. While tracing is off: a shared span that records nothing. */
 export function startSpan(name: string, options: StartSpanOptions = {}): Span {
   if (!tracer) return NOOP_SPAN;
   const parent = parseTraceparent(options.parent);
+  const links = (options.links ?? []).flatMap((link) => {
+    const context = parseTraceparent(link);
+    return context ? [{ context }] : [];
+  });
   return tracer.startSpan(
     name,
     {
       kind: options.kind ?? SpanKind.INTERNAL,
       ...(options.attributes ? { attributes: options.attributes } : {}),
       ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
+      ...(links.length > 0 ? { links } : {}),
     },
     parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
   );

@@ -6,6 +6,7 @@
  * traceparent (TaskQueued: its dispatch span's, which the work item takes to the worker; the
  * others: the run span's). The spans end once the batch is appended and handed to the
  * dispatcher, so none outlives the leader; a leader that takes over opens a run span of its own.
+ * The dispatch of a task a DLQ retry requeued is linked to the span of that retry's request.
  */
 import type { RunEvent } from '../events/schemas/index.js';
 import type { EventMetadata } from '../events/types.js';
@@ -28,6 +29,8 @@ export interface TracedRun {
   readonly requestTrace?: string | undefined;
   /** This leader's run span, once it has taken the run up: the parent of its dispatch spans. */
   trace?: string | undefined;
+  /** Per task, the traceparent of the DLQ retry that requeued it, until its next dispatch. */
+  requeueTraces?: Map<string, string>;
 }
 
 export class DecisionSpans {
@@ -64,10 +67,14 @@ export class DecisionSpans {
     }
     const traces = events.map((event) => {
       if (event.type !== 'TaskQueued') return run.trace;
+      // A DLQ retry's dispatch stays in the run's trace, linked to the request that asked for it.
+      const requeued = run.requeueTraces?.get(event.data.taskId);
+      run.requeueTraces?.delete(event.data.taskId);
       const span = startSpan(SPAN.dispatch, {
         parent: run.trace,
         kind: SpanKind.PRODUCER,
         startTime,
+        links: [requeued],
         attributes: {
           [ATTR.runId]: runId,
           [ATTR.taskId]: event.data.taskId,

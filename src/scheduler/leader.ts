@@ -75,6 +75,8 @@ interface ActiveRun {
   trace?: string | undefined;
   /** The traceparent each queued task's TaskQueued carries, for a re-dispatch after a failover. */
   queuedTraces?: Map<string, string>;
+  /** Per task, the traceparent of the DLQ retry that requeued it (decision-spans.ts links it). */
+  requeueTraces?: Map<string, string>;
 }
 
 /** The fence key of scheduler terms (EventStore.nextTerm): every decision is fenced with it. */
@@ -299,6 +301,7 @@ export class SchedulerLeader {
           requestTrace: requested?.metadata.traceparent,
         };
         this.runs.set(runId, run);
+        noteRequeueTrace(run, event);
         return;
       } else {
         return;
@@ -310,6 +313,7 @@ export class SchedulerLeader {
       run.queuedTraces ??= new Map();
       run.queuedTraces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
     }
+    noteRequeueTrace(run, event);
     this.checkTerm(run);
   }
 
@@ -574,6 +578,13 @@ function queuedTracesOf(events: readonly RecordedEvent[]): Map<string, string> |
 }
 
 /** The run an event belongs to: from the data (attempt streams) or the stream name. */
+/** Remembers the traceparent of a DLQ retry, for the span of the dispatch it leads to. */
+function noteRequeueTrace(run: ActiveRun, event: RecordedEvent): void {
+  if (event.type !== 'TaskRequeued' || !event.metadata.traceparent || !tracingEnabled()) return;
+  run.requeueTraces ??= new Map();
+  run.requeueTraces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
+}
+
 /** The traceparent a leader's own appends for `run` carry, while tracing is on. */
 function traceOf(run: ActiveRun): string | undefined {
   return tracingEnabled() ? (run.trace ?? run.requestTrace) : undefined;

@@ -8,7 +8,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cancelRun, registerDag, requestRun } from '../../../src/commands/index.js';
+import { cancelRun, registerDag, requestRun, retryDeadLetter } from '../../../src/commands/index.js';
 import { parseDagOrThrow } from '../../../src/dag/index.js';
 import { streams } from '../../../src/events/schemas/index.js';
 import type { RecordedEvent } from '../../../src/events/types.js';
@@ -195,5 +195,52 @@ describe('tracing across a change of leader', () => {
     expect(runSpan).toBeDefined();
     expect(spanIdOf(abandoned?.metadata.traceparent)).toBe(runSpan?.spanContext().spanId);
     expect(String(abandoned?.metadata.traceparent).split('-')[1]).toBe(request.spanContext().traceId);
+  });
+
+  it('links the dispatch after a DLQ retry to the retry request, inside the run’s trace', async () => {
+    const request = startSpan('POST /api/v1/dags/:id/runs', { kind: SpanKind.SERVER });
+    const metadata = { correlationId: 'trace-dlq', actor: 'test', traceparent: traceparentOf(request) };
+    request.end();
+    const flaky = parseDagOrThrow(
+      'name: retried\ntasks:\n  - { id: flaky, type: shell, command: \'[ "$DAGRUN_ATTEMPT" = 2 ]\', retry: { maxAttempts: 1 } }\n',
+    );
+    await registerDag({ store, metadata }, flaky);
+    const { runId } = await requestRun({ store, metadata }, { dagId: flaky.name, params: {} });
+    const term = await store.nextTerm(SCHEDULER_FENCE);
+    let leader: SchedulerLeader | undefined;
+    const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
+    leader = startLeader(dispatcher, term);
+    const worker = new Worker({
+      capacity: 1,
+      source: dispatcher,
+      store,
+      executor: new TaskTypeRouter({}),
+      logs: new PostgresAttemptLogStore(db.pool),
+      log: silentLog,
+      baseDir: '.',
+    });
+    await worker.start();
+    await leader.start();
+    const retry = startSpan('POST /api/v1/runs/:id/dlq/:task/retry', { kind: SpanKind.SERVER });
+    try {
+      expect((await waitForRunEnd(store, runId)).at(-1)?.type).toBe('RunFailed');
+      await retryDeadLetter(
+        { store, metadata: { ...metadata, traceparent: traceparentOf(retry) } },
+        runId,
+        'flaky',
+      );
+      retry.end();
+      await waitFor(async () =>
+        (await store.readStream(streams.run(runId))).find((e) => e.type === 'RunSucceeded'),
+      );
+    } finally {
+      await worker.drain(1000);
+      await leader.stop();
+    }
+    const [dispatch] = named(runId, 'dagrun.dispatch', 'dagrun.attempt', 2);
+    expect(dispatch?.spanContext().traceId).toBe(request.spanContext().traceId);
+    expect(dispatch?.links.map((l) => l.context.spanId)).toEqual([retry.spanContext().spanId]);
+    const [first] = named(runId, 'dagrun.dispatch', 'dagrun.attempt', 1);
+    expect(first?.links).toEqual([]);
   });
 });
