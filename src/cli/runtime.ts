@@ -68,15 +68,7 @@ export async function openServiceDatabase(
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
-  const store = openEventStore(config, pool);
-  return {
-    pool,
-    store,
-    async close() {
-      await store.close();
-      await pool.end();
-    },
-  };
+  return runtimeOn(config, pool);
 }
 
 export async function openRuntime(config: Config): Promise<Runtime> {
@@ -84,6 +76,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     max: config.dbPoolSize,
     applicationName: 'dagrun-cli',
   });
+  return runtimeOn(config, pool);
+}
+
+/** The store on `pool`; closing the runtime closes both, the store first. */
+function runtimeOn(config: Config, pool: pg.Pool): Runtime {
   const store = openEventStore(config, pool);
   return {
     pool,
