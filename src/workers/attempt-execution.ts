@@ -6,9 +6,8 @@
  * runtime's (worker.ts).
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { streams } from '../events/schemas/index.js';
 import type { EventStore } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,6 +16,7 @@ import type { AttemptLogStore } from './attempt-logs.js';
 import { durably } from './durable.js';
 import { toExecutableTask } from './executable-task.js';
 import type { ExecutionResult, TaskExecutor } from './executors/types.js';
+import { makeScratchDir } from './scratch-dirs.js';
 
 /** What executing an attempt needs from the worker that claimed it. */
 export interface AttemptExecutionContext {
@@ -42,7 +42,7 @@ export async function executeAttempt(
   if (log.isInfoEnabled()) log.info('attempt started', { type: item.task.type });
   // Only processes write an output file; other task types need no scratch directory.
   const needsDir = item.task.type === 'shell' || item.task.type === 'python';
-  const outputDir = needsDir ? await mkdtemp(join(tmpdir(), 'dagrun-attempt-')) : noOutputDir;
+  const outputDir = needsDir ? await makeScratchDir() : noOutputDir;
   const started = performance.now();
   try {
     const result = await context.executor.execute({
