@@ -117,7 +117,7 @@ async function startWorker(
       leader: async () => ({ ok: source.leaderAddress !== undefined, detail: source.leaderAddress }),
       worker: async () => ({
         ok: true,
-        detail: { running: worker.running, capacity: record.capacity },
+        detail: { running: worker.running, waiting: worker.waiting, capacity: record.capacity },
       }),
     },
     announce(healthUrl) {
