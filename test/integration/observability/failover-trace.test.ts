@@ -58,6 +58,33 @@ function startLeader(dispatcher: Dispatcher, term: number, options: Partial<Lead
   return new SchedulerLeader({ store, dispatcher, term, log: silentLog, ...options });
 }
 
+/** A leader under a new term and a worker of one slot; `stop` drains the worker, then the leader. */
+async function startLeaderAndWorker(): Promise<{ term: number; stop: () => Promise<void> }> {
+  const term = await store.nextTerm(SCHEDULER_FENCE);
+  let leader: SchedulerLeader | undefined;
+  const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
+  leader = startLeader(dispatcher, term);
+  const started = leader;
+  const worker = new Worker({
+    capacity: 1,
+    source: dispatcher,
+    store,
+    executor: new TaskTypeRouter({}),
+    logs: new PostgresAttemptLogStore(db.pool),
+    log: silentLog,
+    baseDir: '.',
+  });
+  await worker.start();
+  await started.start();
+  return {
+    term,
+    async stop() {
+      await worker.drain(1000);
+      await started.stop();
+    },
+  };
+}
+
 const spanIdOf = (traceparent: unknown) => String(traceparent).split('-')[2];
 /** The spans of one run with this name whose `attribute` is `value`. */
 const named = (runId: string, name: string, attribute: string, value: string | number): ReadableSpan[] =>
@@ -162,21 +189,7 @@ describe('tracing across a change of leader', () => {
     );
     await registerDag({ store, metadata }, slow);
     const { runId } = await requestRun({ store, metadata }, { dagId: slow.name, params: {} });
-    const term = await store.nextTerm(SCHEDULER_FENCE);
-    let leader: SchedulerLeader | undefined;
-    const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
-    leader = startLeader(dispatcher, term);
-    const worker = new Worker({
-      capacity: 1,
-      source: dispatcher,
-      store,
-      executor: new TaskTypeRouter({}),
-      logs: new PostgresAttemptLogStore(db.pool),
-      log: silentLog,
-      baseDir: '.',
-    });
-    await worker.start();
-    await leader.start();
+    const { term, stop } = await startLeaderAndWorker();
     let abandoned: RecordedEvent | undefined;
     try {
       await waitFor(async () => (await store.readStream(streams.attempt(runId, 'sleepy', 1)))[0]);
@@ -188,8 +201,7 @@ describe('tracing across a change of leader', () => {
       );
       await waitForRunEnd(store, runId);
     } finally {
-      await worker.drain(1000);
-      await leader.stop();
+      await stop();
     }
     const [runSpan] = named(runId, 'dagrun.run', 'dagrun.term', term);
     expect(runSpan).toBeDefined();
@@ -206,21 +218,7 @@ describe('tracing across a change of leader', () => {
     );
     await registerDag({ store, metadata }, flaky);
     const { runId } = await requestRun({ store, metadata }, { dagId: flaky.name, params: {} });
-    const term = await store.nextTerm(SCHEDULER_FENCE);
-    let leader: SchedulerLeader | undefined;
-    const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
-    leader = startLeader(dispatcher, term);
-    const worker = new Worker({
-      capacity: 1,
-      source: dispatcher,
-      store,
-      executor: new TaskTypeRouter({}),
-      logs: new PostgresAttemptLogStore(db.pool),
-      log: silentLog,
-      baseDir: '.',
-    });
-    await worker.start();
-    await leader.start();
+    const { stop } = await startLeaderAndWorker();
     const retry = startSpan('POST /api/v1/runs/:id/dlq/:task/retry', { kind: SpanKind.SERVER });
     try {
       expect((await waitForRunEnd(store, runId)).at(-1)?.type).toBe('RunFailed');
@@ -234,8 +232,7 @@ describe('tracing across a change of leader', () => {
         (await store.readStream(streams.run(runId))).find((e) => e.type === 'RunSucceeded'),
       );
     } finally {
-      await worker.drain(1000);
-      await leader.stop();
+      await stop();
     }
     const [dispatch] = named(runId, 'dagrun.dispatch', 'dagrun.attempt', 2);
     expect(dispatch?.spanContext().traceId).toBe(request.spanContext().traceId);
