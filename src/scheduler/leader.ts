@@ -552,15 +552,31 @@ export class SchedulerLeader {
   private scheduleWake(runId: string, at: number | undefined): void {
     if (at === undefined) this.wakeAt.delete(runId);
     else this.wakeAt.set(runId, at);
+    this.armTimer();
+  }
+
+  /**
+   * One timer, at the earliest wake-up. It re-arms itself for whatever is not due when it fires:
+   * a timer can fire a little before the wall clock (`now`) reaches its time — timers run on a
+   * monotonic clock in whole milliseconds — and a run whose wake-up was skipped then would wait
+   * for some other event to be decided again (a retry's run stalled after TaskRetryScheduled).
+   */
+  private armTimer(): void {
     clearTimeout(this.timer);
     if (this.wakeAt.size === 0 || this.stopped) return;
     const next = Math.min(...this.wakeAt.values());
     this.timer = setTimeout(
       () => {
         const now = this.now();
-        for (const [id, when] of this.wakeAt) if (when <= now) this.markDirty(id);
+        for (const [id, when] of this.wakeAt) {
+          if (when > now) continue;
+          // Decided again now; the decision sets the run's next wake-up, if any.
+          this.wakeAt.delete(id);
+          this.markDirty(id);
+        }
+        this.armTimer();
       },
-      Math.max(0, next - this.now()),
+      Math.max(0, next - this.now()) + 1,
     );
     this.timer.unref();
   }
