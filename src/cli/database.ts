@@ -26,6 +26,7 @@ export async function openLocalDatabase(config: Config, log: Logger, poolSize = 
         dataDir: config.dataDir,
         // Postgres refuses to run as root; as root, an unprivileged OS user is created to run it.
         createPostgresUser: config.embedded.createPostgresUser,
+        env: config.embedded.serverEnv,
         log: (level, message, fields) =>
           log.log(level, message, { component: 'embedded-postgres', ...fields }),
       });

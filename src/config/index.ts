@@ -170,7 +170,11 @@ export interface Config {
   readonly etcdEndpoints: readonly string[] | undefined;
   readonly maxSpecBytes: number;
   readonly dbPoolSize: number;
-  readonly embedded: { readonly createPostgresUser: boolean };
+  readonly embedded: {
+    readonly createPostgresUser: boolean;
+    /** The environment initdb and the embedded postgres start from: this one without PG* variables. */
+    readonly serverEnv: Readonly<Record<string, string>>;
+  };
   readonly workers: {
     readonly count: number;
     readonly concurrency: number;
@@ -247,7 +251,14 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     etcdEndpoints: raw.ETCD_ENDPOINTS,
     maxSpecBytes: raw.DAGRUN_MAX_SPEC_BYTES,
     dbPoolSize: raw.DAGRUN_DB_POOL_SIZE,
-    embedded: { createPostgresUser: raw.DAGRUN_EMBEDDED_CREATE_USER === 'true' },
+    embedded: {
+      createPostgresUser: raw.DAGRUN_EMBEDDED_CREATE_USER === 'true',
+      // PGDATA, PGPORT… must not redirect the embedded server.
+      serverEnv: pick(
+        env,
+        Object.keys(env).filter((name) => !name.startsWith('PG')),
+      ),
+    },
     workers: {
       count: raw.DAGRUN_WORKERS,
       concurrency: raw.DAGRUN_WORKER_CONCURRENCY,

@@ -95,6 +95,7 @@ export async function initCluster(
   binaries: PostgresBinaries,
   pgdata: string,
   runAs: RunAs | undefined,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   const scratch = `${pgdata}.initdb-tmp`;
   await rm(scratch, { recursive: true, force: true });
@@ -115,7 +116,7 @@ export async function initCluster(
     '--no-instructions',
     // initdb fsyncs the new cluster (its default) — durability starts at the first byte.
   ];
-  const result = await run(binaries.initdb, args, runAs);
+  const result = await run(binaries.initdb, args, runAs, env);
   if (result.code !== 0) {
     await rm(scratch, { recursive: true, force: true });
     throw new EmbeddedPostgresError(
@@ -201,12 +202,12 @@ export function serverSettings(port: number, overrides: Readonly<Record<string, 
 }
 
 /**
- * Environment for initdb and postgres: ours minus PG* variables (PGDATA, PGPORT… must not
+ * Environment for initdb and postgres: `inherited` minus PG* variables (PGDATA, PGPORT… must not
  * redirect the embedded server), with C messages so the log lines we look for are in English.
  */
-export function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(inherited: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG')) env[key] = value;
+  for (const [key, value] of Object.entries(inherited)) if (!key.startsWith('PG')) env[key] = value;
   env['LC_ALL'] = 'C';
   return env;
 }
@@ -220,10 +221,11 @@ async function run(
   file: string,
   args: string[],
   runAs: RunAs | undefined,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
-      env: childEnv(),
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     });

@@ -46,6 +46,8 @@ export interface LaunchOptions {
   readonly runAs: RunAs | undefined;
   readonly port: number;
   readonly settings: Readonly<Record<string, string>>;
+  /** What the server's environment is made from (see `childEnv`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** Spawns the postmaster and waits until its pid file says `ready`, which is how pg_ctl waits. */
@@ -60,7 +62,7 @@ export async function launchServer(options: LaunchOptions, timeoutMs: number): P
     child = spawn(binaries.postgres, ['-D', pgdata, ...serverSettings(port, options.settings)], {
       detached: true,
       stdio: ['ignore', out.fd, out.fd],
-      env: childEnv(),
+      env: childEnv(options.env),
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     });
   } finally {

@@ -62,6 +62,11 @@ export interface EmbeddedPostgresOptions {
   readonly settings?: Readonly<Record<string, string>>;
   /** How long the server may take to accept connections (crash recovery included). Default 60 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * The environment initdb and postgres start from (the caller's; `config.embedded.serverEnv`).
+   * PG* variables are dropped and messages set to C, so the log lines we look for are in English.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A running embedded server. */
@@ -113,6 +118,7 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const started = performance.now();
   const log: EmbeddedPostgresLog = options.log ?? (() => {});
+  const { env } = options;
   const dataDir = resolve(options.dataDir);
   const pgdata = join(dataDir, 'postgres');
   const logFile = join(dataDir, 'postgres.log');
@@ -144,11 +150,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         version: binaries.version,
       });
       const t = performance.now();
-      await initCluster(binaries, pgdata, runAs);
+      await initCluster(binaries, pgdata, runAs, env);
       initdbMs = Math.round(performance.now() - t);
     }
 
-    const launch = { binaries, pgdata, logFile, runAs, settings: options.settings ?? {} };
+    const launch = { binaries, pgdata, logFile, runAs, env, settings: options.settings ?? {} };
     const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     if (options.port !== undefined) {
       server = await launchServer({ ...launch, port: options.port }, timeoutMs);

@@ -93,6 +93,7 @@ describe('infrastructure faults', () => {
     await chmod(dataDir, 0o755);
     const settings = { fsync: 'off' };
     let server: EmbeddedPostgres = await startEmbeddedPostgres({
+      env: process.env,
       dataDir,
       createPostgresUser: true,
       settings,
@@ -122,7 +123,13 @@ describe('infrastructure faults', () => {
     // Unreachable for 30 s in all, then back on the same port.
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
     for (const p of cluster.processes) expect(p.alive, p.tail()).toBe(true);
-    server = await startEmbeddedPostgres({ dataDir, port, createPostgresUser: true, settings });
+    server = await startEmbeddedPostgres({
+      env: process.env,
+      dataDir,
+      port,
+      createPostgresUser: true,
+      settings,
+    });
     await waitForRuns(store, runs, 180_000).catch((error) => {
       throw new Error(`${String(error)}\n${cluster.tails()}`);
     });

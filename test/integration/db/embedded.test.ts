@@ -42,7 +42,7 @@ afterAll(async () => {
 function templateCluster(): Promise<string> {
   template ??= (async () => {
     const dataDir = await makeDataDir();
-    const server = await startEmbeddedPostgres({ dataDir, createPostgresUser });
+    const server = await startEmbeddedPostgres({ env: process.env, dataDir, createPostgresUser });
     await server.stop();
     return server.pgdata;
   })();
@@ -77,7 +77,7 @@ async function makeDataDir(): Promise<string> {
 }
 
 async function start(dataDir: string, options: { port?: number } = {}): Promise<EmbeddedPostgres> {
-  const server = await startEmbeddedPostgres({ dataDir, createPostgresUser, ...options });
+  const server = await startEmbeddedPostgres({ env: process.env, dataDir, createPostgresUser, ...options });
   cleanups.push(() => server.stop());
   return server;
 }
@@ -216,7 +216,7 @@ describe('startEmbeddedPostgres', () => {
     const { child, pid: orphan, url } = await startChild(dataDir);
     expect(await query(url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
 
-    const second = startEmbeddedPostgres({ dataDir, createPostgresUser });
+    const second = startEmbeddedPostgres({ env: process.env, dataDir, createPostgresUser });
     await expect(second).rejects.toBeInstanceOf(EmbeddedPostgresError);
     await expect(second).rejects.toMatchObject({
       code: 'embedded_postgres_data_dir_in_use',
@@ -259,19 +259,21 @@ describe('startEmbeddedPostgres', () => {
     const port = (busy.address() as { port: number }).port;
 
     const portDir = await tempDataDir();
-    await expect(startEmbeddedPostgres({ dataDir: portDir, port, createPostgresUser })).rejects.toMatchObject(
-      {
-        code: 'embedded_postgres_port_in_use',
-        message: expect.stringContaining(`port ${port}`),
-      },
-    );
+    await expect(
+      startEmbeddedPostgres({ env: process.env, dataDir: portDir, port, createPostgresUser }),
+    ).rejects.toMatchObject({
+      code: 'embedded_postgres_port_in_use',
+      message: expect.stringContaining(`port ${port}`),
+    });
     expect(await exists(join(portDir, 'postgres.lock'))).toBe(false); // released on failure
 
     const oldDir = await tempDataDir();
     await mkdir(join(oldDir, 'postgres'), { recursive: true });
     await writeFile(join(oldDir, 'postgres', 'PG_VERSION'), '15\n');
     const { major } = await findPostgresBinaries();
-    await expect(startEmbeddedPostgres({ dataDir: oldDir, createPostgresUser })).rejects.toMatchObject({
+    await expect(
+      startEmbeddedPostgres({ env: process.env, dataDir: oldDir, createPostgresUser }),
+    ).rejects.toMatchObject({
       code: 'embedded_postgres_version_mismatch',
       message: expect.stringMatching(new RegExp(`PostgreSQL 15, but this dagrun ships PostgreSQL ${major}`)),
     });

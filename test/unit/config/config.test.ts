@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       etcdEndpoints: undefined,
       maxSpecBytes: 1024 * 1024,
       dbPoolSize: 10,
-      embedded: { createPostgresUser: true },
+      embedded: { createPostgresUser: true, serverEnv: {} },
       workers: { count: 2, concurrency: 8, claimAhead: undefined, python: 'python3', inheritedEnv: {} },
       api: {
         port: undefined,
@@ -160,5 +160,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '0' }).workers.claimAhead).toBe(0);
     expect(loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '12' }).workers.claimAhead).toBe(12);
     expect(() => loadConfig({ DAGRUN_WORKER_CLAIM_AHEAD: '-1' })).toThrow(/DAGRUN_WORKER_CLAIM_AHEAD/);
+  });
+
+  it('passes the embedded Postgres this environment without its PG* variables', () => {
+    const config = loadConfig({ PATH: '/bin', PGDATA: '/elsewhere', PGPORT: '1', LANG: 'x' });
+    expect(config.embedded.serverEnv).toEqual({ PATH: '/bin', LANG: 'x' });
   });
 });
