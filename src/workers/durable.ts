@@ -19,9 +19,9 @@ import type { Logger } from '../observability/logger.js';
 export const DURABLE_RETRY_MS = 30 * 60_000;
 
 /**
- * Appends one event, retrying failures that are not answers with backoff for up to `retryMs`.
- * The event keeps its id across tries, so a try that did commit before its answer was lost is
- * recognised as a duplicate, not appended twice.
+ * Appends one event, retrying failures that are not answers. The event keeps its id across
+ * tries, so a try that did commit before its answer was lost is recognised as a duplicate, not
+ * appended twice.
  */
 export async function appendDurably(
   store: EventStore,
@@ -31,32 +31,19 @@ export async function appendDurably(
   expected: ExpectedRevision,
   /** Stop retrying when this aborts (a claim of a worker that drains). */
   signal?: AbortSignal,
-  retryMs = DURABLE_RETRY_MS,
 ): Promise<void> {
-  await retrying(
-    log,
-    'append',
-    () => store.append(stream, [event], expected).then(() => undefined),
-    retryMs,
-    signal,
-    { stream },
-  );
+  await durably(log, 'append', () => store.append(stream, [event], expected), signal, { stream });
 }
 
 /** Runs `work`, retrying failures that are not answers (the store unreachable) with backoff. */
-export function durably<T>(log: Logger, what: string, work: () => Promise<T>): Promise<T> {
-  return retrying(log, what, work, DURABLE_RETRY_MS);
-}
-
-async function retrying<T>(
+export async function durably<T>(
   log: Logger,
   what: string,
   work: () => Promise<T>,
-  retryMs: number,
   signal?: AbortSignal,
   detail: Record<string, unknown> = {},
 ): Promise<T> {
-  const deadline = performance.now() + retryMs;
+  const deadline = performance.now() + DURABLE_RETRY_MS;
   for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
     try {
       return await work();

@@ -64,7 +64,6 @@ export interface AttemptEnd {
 }
 
 interface Held {
-  readonly ref: AttemptRef;
   readonly abort: AbortController;
   /** performance.now() when it began executing; undefined while it is claimed or waits for a slot. */
   runningSince: number | undefined;
@@ -164,7 +163,7 @@ export class Worker {
   private begin(item: WorkItem): void {
     const key = attemptKey(item);
     if (this.held.has(key)) return;
-    const held: Held = { ref: item, abort: new AbortController(), runningSince: undefined };
+    const held: Held = { abort: new AbortController(), runningSince: undefined };
     let released = false;
     // Room to take more frees when the task has run, not when its outcome has committed: the
     // next claim can then share a commit with this outcome instead of waiting for it.
@@ -272,7 +271,7 @@ export class Worker {
     const grant: SlotGrant = this.draining
       ? 'withdrawn'
       : await this.slots.acquire(claimedAt + (startWithinMs ?? Number.POSITIVE_INFINITY));
-    if (grant !== 'granted') return this.releaseUnstarted(item, stream, metadata, grant, release);
+    if (grant !== 'granted') return this.releaseUnstarted(item, ref, metadata, grant, release);
     if (abort.signal.reason instanceof CancelAbort) {
       // The leader abandoned it while it waited for a slot (a cancelled run): nothing to run.
       this.slots.release();
@@ -305,12 +304,7 @@ export class Worker {
           ? { type: 'AttemptSucceeded', data: { ...common, output: result.output } }
           : { type: 'AttemptFailed', data: { ...common, failure: result.failure } };
     release();
-    const settled = await this.close(
-      item,
-      stream,
-      { id: randomUUID(), ...outcome, metadata },
-      result.durationMs,
-    );
+    const settled = await this.close(item, { id: randomUUID(), ...outcome, metadata }, result.durationMs);
     return settled === 'refused'
       ? { outcome: 'refused' }
       : { outcome: outcome.type, failure: 'failure' in outcome.data ? outcome.data.failure : undefined };
@@ -319,7 +313,7 @@ export class Worker {
   /** Hands back a claimed attempt that never started (no slot in time, or the worker drains). */
   private async releaseUnstarted(
     item: WorkItem,
-    stream: string,
+    ref: AttemptRef,
     metadata: NewEvent['metadata'],
     grant: Exclude<SlotGrant, 'granted'>,
     release: () => void,
@@ -328,11 +322,10 @@ export class Worker {
       grant === 'expired'
         ? `no slot freed within ${this.claimAhead.startWithinMs} ms of the claim`
         : 'the worker is shutting down';
-    const ref = { runId: item.runId, taskId: item.taskId, attempt: item.attempt };
     const data = { ...ref, releasedAt: new Date().toISOString(), reason };
     release();
     const event: NewEvent = { id: randomUUID(), type: 'AttemptReleased', data, metadata };
-    const settled = await this.close(item, stream, event, 0);
+    const settled = await this.close(item, event, 0);
     return { outcome: settled === 'refused' ? 'refused' : 'AttemptReleased' };
   }
 
@@ -340,15 +333,10 @@ export class Worker {
    * Appends the event that closes the attempt, expecting revision 0 (invariant 2); `refused`
    * when the leader closed it first (cancelled, timed out, worker presumed lost).
    */
-  private async close(
-    item: WorkItem,
-    stream: string,
-    event: NewEvent,
-    durationMs: number,
-  ): Promise<'appended' | 'refused'> {
+  private async close(item: WorkItem, event: NewEvent, durationMs: number): Promise<'appended' | 'refused'> {
     const { log, store, onAttemptEnd } = this.options;
     try {
-      await appendDurably(store, log, stream, event, 0);
+      await appendDurably(store, log, streams.attempt(item.runId, item.taskId, item.attempt), event, 0);
       if (log.isInfoEnabled()) log.info('attempt finished', { outcome: event.type, durationMs });
       onAttemptEnd?.({ taskType: item.task.type, outcome: event.type, durationMs });
       return 'appended';

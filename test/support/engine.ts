@@ -8,6 +8,11 @@ import { streams } from '../../src/events/schemas/index.js';
 import type { EventStore, RecordedEvent } from '../../src/events/types.js';
 import { withSchemaValidation } from '../../src/events/validating-store.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { Dispatcher } from '../../src/scheduler/dispatcher.js';
+import { type LeaderOptions, SCHEDULER_FENCE, SchedulerLeader } from '../../src/scheduler/leader.js';
+import { PostgresAttemptLogStore } from '../../src/workers/attempt-logs.js';
+import { TaskTypeRouter } from '../../src/workers/executors/index.js';
+import { Worker } from '../../src/workers/worker.js';
 import type { TestDatabase } from './database.js';
 
 export const silentLog = createLogger({ level: 'error' });
@@ -70,4 +75,40 @@ export async function waitForRunEnd(
 /** The events of one attempt stream. */
 export function attemptEvents(store: EventStore, runId: string, taskId: string, attempt = 1) {
   return store.readStream(streams.attempt(runId, taskId, attempt));
+}
+
+/**
+ * A scheduler leader under a new term and one worker, both in this process on a dispatcher of
+ * their own (no group commit: every append is its own transaction). `stop` drains the worker,
+ * then stops the leader.
+ */
+export async function startLeaderAndWorker(
+  db: TestDatabase,
+  store: EventStore,
+  options: { capacity?: number; leader?: Partial<LeaderOptions> } = {},
+): Promise<{ term: number; leader: SchedulerLeader; stop: () => Promise<void> }> {
+  const term = await store.nextTerm(SCHEDULER_FENCE);
+  let leader: SchedulerLeader | undefined;
+  const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
+  leader = new SchedulerLeader({ store, dispatcher, term, log: silentLog, ...options.leader });
+  const started = leader;
+  const worker = new Worker({
+    capacity: options.capacity ?? 1,
+    source: dispatcher,
+    store,
+    executor: new TaskTypeRouter({}),
+    logs: new PostgresAttemptLogStore(db.pool),
+    log: silentLog,
+    baseDir: '.',
+  });
+  await worker.start();
+  await started.start();
+  return {
+    term,
+    leader: started,
+    async stop() {
+      await worker.drain(1000);
+      await started.stop();
+    },
+  };
 }

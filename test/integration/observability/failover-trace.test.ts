@@ -15,11 +15,8 @@ import type { RecordedEvent } from '../../../src/events/types.js';
 import { startSpan, startTracing, traceparentOf } from '../../../src/observability/tracing.js';
 import { Dispatcher } from '../../../src/scheduler/dispatcher.js';
 import { type LeaderOptions, SCHEDULER_FENCE, SchedulerLeader } from '../../../src/scheduler/leader.js';
-import { PostgresAttemptLogStore } from '../../../src/workers/attempt-logs.js';
-import { TaskTypeRouter } from '../../../src/workers/executors/index.js';
-import { Worker } from '../../../src/workers/worker.js';
 import { createTestDatabase } from '../../support/database.js';
-import { silentLog, testStore, waitForRunEnd } from '../../support/engine.js';
+import { silentLog, startLeaderAndWorker, testStore, waitForRunEnd } from '../../support/engine.js';
 
 const db = await createTestDatabase();
 const store = testStore(db);
@@ -58,33 +55,6 @@ function startLeader(dispatcher: Dispatcher, term: number, options: Partial<Lead
   return new SchedulerLeader({ store, dispatcher, term, log: silentLog, ...options });
 }
 
-/** A leader under a new term and a worker of one slot; `stop` drains the worker, then the leader. */
-async function startLeaderAndWorker(): Promise<{ term: number; stop: () => Promise<void> }> {
-  const term = await store.nextTerm(SCHEDULER_FENCE);
-  let leader: SchedulerLeader | undefined;
-  const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
-  leader = startLeader(dispatcher, term);
-  const started = leader;
-  const worker = new Worker({
-    capacity: 1,
-    source: dispatcher,
-    store,
-    executor: new TaskTypeRouter({}),
-    logs: new PostgresAttemptLogStore(db.pool),
-    log: silentLog,
-    baseDir: '.',
-  });
-  await worker.start();
-  await started.start();
-  return {
-    term,
-    async stop() {
-      await worker.drain(1000);
-      await started.stop();
-    },
-  };
-}
-
 const spanIdOf = (traceparent: unknown) => String(traceparent).split('-')[2];
 /** The spans of one run with this name whose `attribute` is `value`. */
 const named = (runId: string, name: string, attribute: string, value: string | number): ReadableSpan[] =>
@@ -120,33 +90,18 @@ describe('tracing across a change of leader', () => {
       await leader1.stop();
 
       // Leader 2 takes over, with a worker.
-      const term2 = await store.nextTerm(SCHEDULER_FENCE);
-      let leader2: SchedulerLeader | undefined;
-      const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader2?.onRoom() });
-      leader2 = startLeader(
-        dispatcher,
-        term2,
-        from === 'a checkpoint'
-          ? { liveRuns: async () => ({ position: queued.position, runIds: [runId] }) }
-          : {},
-      );
-      const worker = new Worker({
+      const { term: term2, stop } = await startLeaderAndWorker(db, store, {
         capacity: 2,
-        source: dispatcher,
-        store,
-        executor: new TaskTypeRouter({}),
-        logs: new PostgresAttemptLogStore(db.pool),
-        log: silentLog,
-        baseDir: '.',
+        leader:
+          from === 'a checkpoint'
+            ? { liveRuns: async () => ({ position: queued.position, runIds: [runId] }) }
+            : {},
       });
-      await worker.start();
-      await leader2.start();
       let runEvents: RecordedEvent[];
       try {
         runEvents = await waitForRunEnd(store, runId);
       } finally {
-        await worker.drain(1000);
-        await leader2.stop();
+        await stop();
       }
       expect(runEvents.at(-1)?.type).toBe('RunSucceeded');
 
@@ -189,7 +144,7 @@ describe('tracing across a change of leader', () => {
     );
     await registerDag({ store, metadata }, slow);
     const { runId } = await requestRun({ store, metadata }, { dagId: slow.name, params: {} });
-    const { term, stop } = await startLeaderAndWorker();
+    const { term, stop } = await startLeaderAndWorker(db, store);
     let abandoned: RecordedEvent | undefined;
     try {
       await waitFor(async () => (await store.readStream(streams.attempt(runId, 'sleepy', 1)))[0]);
@@ -218,7 +173,7 @@ describe('tracing across a change of leader', () => {
     );
     await registerDag({ store, metadata }, flaky);
     const { runId } = await requestRun({ store, metadata }, { dagId: flaky.name, params: {} });
-    const { stop } = await startLeaderAndWorker();
+    const { stop } = await startLeaderAndWorker(db, store);
     const retry = startSpan('POST /api/v1/runs/:id/dlq/:task/retry', { kind: SpanKind.SERVER });
     try {
       expect((await waitForRunEnd(store, runId)).at(-1)?.type).toBe('RunFailed');

@@ -4,13 +4,8 @@
  * TaskRetryScheduled until something else woke it). Real Postgres, a real leader and worker.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../../src/scheduler/dispatcher.js';
-import { SCHEDULER_FENCE, SchedulerLeader } from '../../../src/scheduler/leader.js';
-import { PostgresAttemptLogStore } from '../../../src/workers/attempt-logs.js';
-import { TaskTypeRouter } from '../../../src/workers/executors/index.js';
-import { Worker } from '../../../src/workers/worker.js';
 import { createTestDatabase } from '../../support/database.js';
-import { silentLog, startRun, testStore, waitForRunEnd } from '../../support/engine.js';
+import { startLeaderAndWorker, startRun, testStore, waitForRunEnd } from '../../support/engine.js';
 
 const db = await createTestDatabase();
 const store = testStore(db);
@@ -21,22 +16,7 @@ describe('leader timers', () => {
     // A wall clock running at half speed: every timer fires "early" by its reading.
     const origin = Date.now();
     const slowClock = () => origin + (Date.now() - origin) / 2;
-    const term = await store.nextTerm(SCHEDULER_FENCE);
-    let leader: SchedulerLeader | undefined;
-    const dispatcher = new Dispatcher({ maxBacklog: 100, onRoom: () => leader?.onRoom() });
-    leader = new SchedulerLeader({ store, dispatcher, term, log: silentLog, now: slowClock });
-    const started = leader;
-    const worker = new Worker({
-      capacity: 1,
-      source: dispatcher,
-      store,
-      executor: new TaskTypeRouter({}),
-      logs: new PostgresAttemptLogStore(db.pool),
-      log: silentLog,
-      baseDir: '.',
-    });
-    await worker.start();
-    await started.start();
+    const { stop } = await startLeaderAndWorker(db, store, { leader: { now: slowClock } });
     try {
       const runId = await startRun(
         store,
@@ -53,8 +33,7 @@ tasks:
       expect(events.map((e) => e.type)).toContain('TaskRetryScheduled');
       expect(events.at(-1)?.type).toBe('RunSucceeded');
     } finally {
-      await worker.drain(1000);
-      await started.stop();
+      await stop();
     }
   });
 });
