@@ -31,6 +31,40 @@ export interface TracedRun {
   trace?: string | undefined;
   /** Per task, the traceparent of the DLQ retry that requeued it, until its next dispatch. */
   requeueTraces?: Map<string, string>;
+  /** Per task, the traceparent its last TaskQueued carries: a re-dispatch after a failover keeps it. */
+  queuedTraces?: Map<string, string>;
+}
+
+/** What the leader reads of an event to keep a run's traces (a RecordedEvent will do). */
+interface TraceEvent {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: { readonly traceparent?: string | undefined };
+}
+
+/**
+ * Keeps what a run-stream event says about traces: a TaskQueued's traceparent (and that its task
+ * was dispatched, so a DLQ retry before it is done with), a TaskRequeued's (while tracing is on:
+ * only a dispatch span can use it).
+ */
+export function rememberTraces(run: TracedRun, event: TraceEvent): void {
+  const traceparent = event.metadata.traceparent;
+  const { taskId } = event.data as { taskId?: string };
+  if (taskId === undefined) return;
+  if (event.type === 'TaskQueued') {
+    run.requeueTraces?.delete(taskId);
+    if (!traceparent) return;
+    run.queuedTraces ??= new Map();
+    run.queuedTraces.set(taskId, traceparent);
+  } else if (event.type === 'TaskRequeued' && traceparent && tracingEnabled()) {
+    run.requeueTraces ??= new Map();
+    run.requeueTraces.set(taskId, traceparent);
+  }
+}
+
+/** The traceparent the leader's own appends for `run` carry (abandonments), while tracing is on. */
+export function traceOf(run: TracedRun): string | undefined {
+  return tracingEnabled() ? (run.trace ?? run.requestTrace) : undefined;
 }
 
 export class DecisionSpans {

@@ -17,11 +17,10 @@ import { ConcurrencyError, FencedError } from '../errors.js';
 import { type RunEvent, streams } from '../events/schemas/index.js';
 import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.js';
 import type { Logger } from '../observability/logger.js';
-import { tracingEnabled } from '../observability/tracing.js';
 import { type AbandonOrder, decideUntilStable } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { initialRunState, isRunFinished, type RunState } from './core/state.js';
-import { DecisionSpans } from './decision-spans.js';
+import { DecisionSpans, rememberTraces, type TracedRun, traceOf } from './decision-spans.js';
 import type { Dispatcher } from './dispatcher.js';
 import { LogFollower, RUN_AND_ATTEMPT_STREAMS } from './log-follower.js';
 import { type DagVersion, DagVersions, foldRecorded, loadRun } from './run-loader.js';
@@ -59,7 +58,8 @@ export interface DecisionObserver {
   conflicted(): void;
 }
 
-interface ActiveRun {
+/** A run the leader follows; its traces (decision-spans.ts) ride along as a TracedRun. */
+interface ActiveRun extends TracedRun {
   state: RunState;
   readonly version: DagVersion;
   correlationId: string;
@@ -70,13 +70,6 @@ interface ActiveRun {
   notBefore: number;
   /** Where the last decisions this leader appended for the run sit in the log. */
   appendedAt?: GlobalPosition;
-  /** Tracing (decision-spans.ts): RunRequested's traceparent, and this leader's run span's. */
-  readonly requestTrace?: string | undefined;
-  trace?: string | undefined;
-  /** The traceparent each queued task's TaskQueued carries, for a re-dispatch after a failover. */
-  queuedTraces?: Map<string, string>;
-  /** Per task, the traceparent of the DLQ retry that requeued it (decision-spans.ts links it). */
-  requeueTraces?: Map<string, string>;
 }
 
 /** The fence key of scheduler terms (EventStore.nextTerm): every decision is fenced with it. */
@@ -208,18 +201,8 @@ export class SchedulerLeader {
     for (const runId of live.runIds) {
       const loaded = await loadRun(this.options.store, this.dags, runId, live.position);
       if (!loaded || isRunFinished(loaded.state.status)) continue;
-      const last = loaded.runEvents.at(-1);
-      this.runs.set(runId, {
-        state: loaded.state,
-        version: loaded.version,
-        correlationId: loaded.runEvents[0]?.metadata.correlationId ?? runId,
-        lastEventId: last?.id ?? runId,
-        deciding: false,
-        dirty: false,
-        notBefore: 0,
-        requestTrace: loaded.runEvents[0]?.metadata.traceparent,
-        queuedTraces: queuedTracesOf(loaded.runEvents),
-      });
+      const lastEventId = loaded.runEvents.at(-1)?.id ?? runId;
+      this.runs.set(runId, activeRun(loaded.state, loaded.version, loaded.runEvents, lastEventId));
       this.checkTerm(this.runs.get(runId) as ActiveRun);
     }
     this.options.log.info('leader starts from the read models checkpoint', {
@@ -268,16 +251,7 @@ export class SchedulerLeader {
       if (event.type === 'RunRequested') {
         const { dagId, dagVersion } = event.data as { dagId: string; dagVersion: number };
         const version = await this.dags.get(dagId, dagVersion);
-        run = {
-          state: initialRunState(runId, version.plan),
-          version,
-          correlationId: event.metadata.correlationId,
-          lastEventId: event.id,
-          deciding: false,
-          dirty: false,
-          notBefore: 0,
-          requestTrace: event.metadata.traceparent,
-        };
+        run = activeRun(initialRunState(runId, version.plan), version, [event], event.id);
         this.runs.set(runId, run);
       } else if (event.streamName.startsWith('run-')) {
         // The subscription catching up on a run this leader already finished: nothing new.
@@ -289,19 +263,7 @@ export class SchedulerLeader {
         // An event for a run no longer in memory (e.g. a DLQ retry of a failed run): reload it.
         const loaded = await loadRun(this.options.store, this.dags, runId);
         if (!loaded || isRunFinished(loaded.state.status)) return;
-        const requested = loaded.runEvents[0];
-        run = {
-          state: loaded.state,
-          version: loaded.version,
-          correlationId: requested?.metadata.correlationId ?? runId,
-          lastEventId: event.id,
-          deciding: false,
-          dirty: false,
-          notBefore: 0,
-          requestTrace: requested?.metadata.traceparent,
-        };
-        this.runs.set(runId, run);
-        noteRequeueTrace(run, event);
+        this.runs.set(runId, activeRun(loaded.state, loaded.version, loaded.runEvents, event.id));
         return;
       } else {
         return;
@@ -309,11 +271,7 @@ export class SchedulerLeader {
     }
     foldRecorded(run.state, event);
     run.lastEventId = event.id;
-    if (event.type === 'TaskQueued' && event.metadata.traceparent) {
-      run.queuedTraces ??= new Map();
-      run.queuedTraces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
-    }
-    noteRequeueTrace(run, event);
+    rememberTraces(run, event);
     this.checkTerm(run);
   }
 
@@ -582,30 +540,32 @@ export class SchedulerLeader {
   }
 }
 
-/** Tracing: each task's last TaskQueued traceparent, so a re-dispatch keeps its dispatch span as parent. */
-function queuedTracesOf(events: readonly RecordedEvent[]): Map<string, string> | undefined {
-  let traces: Map<string, string> | undefined;
-  for (const event of events) {
-    if (event.type !== 'TaskQueued' || !event.metadata.traceparent) continue;
-    traces ??= new Map();
-    traces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
-  }
-  return traces;
+/**
+ * A run the leader follows, from its run-stream events so far (`[RunRequested]` for a new one):
+ * the correlation id and request trace of its request, the traces its decisions carried.
+ */
+function activeRun(
+  state: RunState,
+  version: DagVersion,
+  runEvents: readonly RecordedEvent[],
+  lastEventId: string,
+): ActiveRun {
+  const requested = runEvents[0];
+  const run: ActiveRun = {
+    state,
+    version,
+    correlationId: requested?.metadata.correlationId ?? state.runId,
+    lastEventId,
+    deciding: false,
+    dirty: false,
+    notBefore: 0,
+    requestTrace: requested?.metadata.traceparent,
+  };
+  for (const event of runEvents) rememberTraces(run, event);
+  return run;
 }
 
 /** The run an event belongs to: from the data (attempt streams) or the stream name. */
-/** Remembers the traceparent of a DLQ retry, for the span of the dispatch it leads to. */
-function noteRequeueTrace(run: ActiveRun, event: RecordedEvent): void {
-  if (event.type !== 'TaskRequeued' || !event.metadata.traceparent || !tracingEnabled()) return;
-  run.requeueTraces ??= new Map();
-  run.requeueTraces.set((event.data as { taskId: string }).taskId, event.metadata.traceparent);
-}
-
-/** The traceparent a leader's own appends for `run` carry, while tracing is on. */
-function traceOf(run: ActiveRun): string | undefined {
-  return tracingEnabled() ? (run.trace ?? run.requestTrace) : undefined;
-}
-
 function runIdOf(event: RecordedEvent): string | undefined {
   if (event.streamName.startsWith('run-')) return event.streamName.slice(4);
   const data = event.data as { runId?: unknown };
