@@ -5,7 +5,8 @@
  * dispatcher. Timers (retry backoff, deadlines) are data in the run states; one timer wakes the
  * loop at the earliest of them.
  *
- * A leader that sees a decision with a higher term than its own steps down.
+ * A leader that sees a decision with a higher term than its own steps down. What it decides on,
+ * the runs it follows as folded from the log, is in run-book.ts.
  *
  * In one process the engine also hands the leader each of its group commits as it commits
  * (`observe`): the leader folds the claims and outcomes in it then, and the live log
@@ -19,11 +20,11 @@ import type { EventStore, GlobalPosition, RecordedEvent } from '../events/types.
 import type { Logger } from '../observability/logger.js';
 import { type AbandonOrder, decideUntilStable } from './core/decide.js';
 import { evolve } from './core/evolve.js';
-import { initialRunState, isRunFinished, type RunState } from './core/state.js';
-import { DecisionSpans, rememberTraces, type TracedRun, traceOf } from './decision-spans.js';
+import { isRunFinished, type RunState } from './core/state.js';
+import { DecisionSpans, traceOf } from './decision-spans.js';
 import type { Dispatcher } from './dispatcher.js';
-import { LogFollower, RUN_AND_ATTEMPT_STREAMS } from './log-follower.js';
-import { type DagVersion, DagVersions, foldRecorded, loadRun } from './run-loader.js';
+import { LogFollower } from './log-follower.js';
+import { type ActiveRun, type LiveRunsSource, RunBook, runIdOf } from './run-book.js';
 import type { WorkItem } from './work-source.js';
 
 export interface LeaderOptions {
@@ -41,7 +42,7 @@ export interface LeaderOptions {
    * Where to start instead of the whole log: a position and the runs active there (the read
    * models' checkpoint). Absent, or answering undefined: fold the log from its start.
    */
-  readonly liveRuns?: () => Promise<{ position: GlobalPosition; runIds: string[] } | undefined>;
+  readonly liveRuns?: LiveRunsSource;
   /** Told of what the leader decided (for metrics). */
   readonly observer?: DecisionObserver;
 }
@@ -58,33 +59,18 @@ export interface DecisionObserver {
   conflicted(): void;
 }
 
-/** A run the leader follows; its traces (decision-spans.ts) ride along as a TracedRun. */
-interface ActiveRun extends TracedRun {
-  state: RunState;
-  readonly version: DagVersion;
-  correlationId: string;
-  lastEventId: string;
-  deciding: boolean;
-  dirty: boolean;
-  /** performance.now() before which the next decide pass waits (see PASS_SPACING). */
-  notBefore: number;
-  /** Where the last decisions this leader appended for the run sit in the log. */
-  appendedAt?: GlobalPosition;
-}
-
 /** The fence key of scheduler terms (EventStore.nextTerm): every decision is fenced with it. */
 export const SCHEDULER_FENCE = 'scheduler';
 /** The gap after a decide pass, in multiples of its cost: passes take at most 1/10 of the time. */
 const PASS_SPACING = 9;
 
 export class SchedulerLeader {
-  private readonly runs = new Map<string, ActiveRun>();
-  private readonly dags: DagVersions;
+  /** The runs this leader follows (run-book.ts). */
+  private readonly book: RunBook;
+  private readonly runs: Map<string, ActiveRun>;
   private readonly pending = new Set<string>();
   private readonly wakeAt = new Map<string, number>();
   private readonly starved = new Set<string>();
-  /** Runs finished and forgotten, with the run-stream revision they finished at (see fold). */
-  private readonly finished = new Map<string, number>();
   /** The live log (log-follower.ts); it also knows what the leader has folded in process. */
   private readonly follower: LogFollower;
   private live = false;
@@ -96,7 +82,13 @@ export class SchedulerLeader {
   private readonly fence: { readonly key: string; readonly term: number };
 
   constructor(private readonly options: LeaderOptions) {
-    this.dags = new DagVersions(options.store);
+    this.book = new RunBook({
+      store: options.store,
+      log: options.log,
+      settled: (ref) => options.dispatcher.settled(ref),
+      folded: (run) => this.checkTerm(run),
+    });
+    this.runs = this.book.runs;
     this.follower = new LogFollower({
       store: options.store,
       log: options.log,
@@ -108,7 +100,7 @@ export class SchedulerLeader {
 
   /** Rebuilds the active runs from the log, re-dispatches their queued attempts, then follows live. */
   async start(): Promise<void> {
-    const position = (await this.loadLiveRuns()) ?? (await this.catchUp());
+    const position = await this.book.load(this.options.liveRuns);
     for (const [runId, run] of this.runs) {
       for (const task of run.state.tasks.values()) {
         if (task.status === 'queued')
@@ -162,7 +154,7 @@ export class SchedulerLeader {
       const runId = runIdOf(event);
       const run = runId === undefined ? undefined : this.runs.get(runId);
       if (!run || runId === undefined) continue;
-      this.foldInto(runId, run, event);
+      this.book.foldAttempt(runId, run, event);
       this.markDirty(runId);
     }
   }
@@ -185,47 +177,6 @@ export class SchedulerLeader {
     return this.runs.size;
   }
 
-  /**
-   * Loads only the runs active at the read models' checkpoint, as they were there; the log after
-   * the checkpoint then arrives through the subscription. undefined: no checkpoint to start from.
-   */
-  private async loadLiveRuns(): Promise<GlobalPosition | undefined> {
-    let live: Awaited<ReturnType<NonNullable<LeaderOptions['liveRuns']>>>;
-    try {
-      live = await this.options.liveRuns?.();
-    } catch (error) {
-      this.options.log.warn('reading the live runs failed; folding the whole log', { error: String(error) });
-      return undefined;
-    }
-    if (!live) return undefined;
-    for (const runId of live.runIds) {
-      const loaded = await loadRun(this.options.store, this.dags, runId, live.position);
-      if (!loaded || isRunFinished(loaded.state.status)) continue;
-      const lastEventId = loaded.runEvents.at(-1)?.id ?? runId;
-      this.runs.set(runId, activeRun(loaded.state, loaded.version, loaded.runEvents, lastEventId));
-      this.checkTerm(this.runs.get(runId) as ActiveRun);
-    }
-    this.options.log.info('leader starts from the read models checkpoint', {
-      position: live.position,
-      activeRuns: this.runs.size,
-    });
-    return live.position;
-  }
-
-  private async catchUp(): Promise<GlobalPosition | undefined> {
-    let after: GlobalPosition | undefined;
-    for (;;) {
-      const batch = await this.options.store.readAll({
-        after,
-        maxCount: 1000,
-        streamPrefixes: RUN_AND_ATTEMPT_STREAMS,
-      });
-      if (batch.length === 0) return after;
-      for (const event of batch) await this.fold(event);
-      after = batch[batch.length - 1]?.position;
-    }
-  }
-
   /** An event of the live log (not one of the leader's own commits). */
   private async onEvent(event: RecordedEvent): Promise<void> {
     const runId = runIdOf(event);
@@ -233,55 +184,8 @@ export class SchedulerLeader {
     // The leader's own decisions come back through the subscription: already folded, no news.
     const stale =
       known !== undefined && event.streamName.startsWith('run-') && event.revision <= known.state.revision;
-    await this.fold(event);
+    await this.book.fold(event);
     if (!stale && runId && this.runs.has(runId)) this.markDirty(runId);
-  }
-
-  /** Folds one event into its run, creating or reloading the run as needed. */
-  private async fold(event: RecordedEvent): Promise<void> {
-    const runId = runIdOf(event);
-    if (!runId) return;
-    if (!event.streamName.startsWith('run-')) {
-      // Claimed or decided: the dispatcher stops tracking the hand-out.
-      const { taskId, attempt } = event.data as { taskId: string; attempt: number };
-      this.options.dispatcher.settled({ runId, taskId, attempt });
-    }
-    let run = this.runs.get(runId);
-    if (!run) {
-      if (event.type === 'RunRequested') {
-        const { dagId, dagVersion } = event.data as { dagId: string; dagVersion: number };
-        const version = await this.dags.get(dagId, dagVersion);
-        run = activeRun(initialRunState(runId, version.plan), version, [event], event.id);
-        this.runs.set(runId, run);
-      } else if (event.streamName.startsWith('run-')) {
-        // The subscription catching up on a run this leader already finished: nothing new.
-        const finishedAt = this.finished.get(runId);
-        if (finishedAt !== undefined && event.revision <= finishedAt) {
-          if (event.revision === finishedAt) this.finished.delete(runId);
-          return;
-        }
-        // An event for a run no longer in memory (e.g. a DLQ retry of a failed run): reload it.
-        const loaded = await loadRun(this.options.store, this.dags, runId);
-        if (!loaded || isRunFinished(loaded.state.status)) return;
-        this.runs.set(runId, activeRun(loaded.state, loaded.version, loaded.runEvents, event.id));
-        return;
-      } else {
-        return;
-      }
-    }
-    foldRecorded(run.state, event);
-    run.lastEventId = event.id;
-    rememberTraces(run, event);
-    this.checkTerm(run);
-  }
-
-  /** `fold` for an attempt event of a run in memory (synchronous). */
-  private foldInto(runId: string, run: ActiveRun, event: RecordedEvent): void {
-    const { taskId, attempt } = event.data as { taskId: string; attempt: number };
-    this.options.dispatcher.settled({ runId, taskId, attempt });
-    foldRecorded(run.state, event);
-    run.lastEventId = event.id;
-    this.checkTerm(run);
   }
 
   private checkTerm(run: ActiveRun): void {
@@ -388,7 +292,7 @@ export class SchedulerLeader {
         if (!(error instanceof ConcurrencyError)) throw error;
         this.options.observer?.conflicted();
         // Someone else wrote to the run (a command, or another leader): rebuild, decide again.
-        await this.reload(runId, run);
+        await this.book.reload(runId, run);
         run.dirty = true;
         return;
       }
@@ -401,12 +305,10 @@ export class SchedulerLeader {
       this.starved.add(runId);
     this.scheduleWake(runId, decision.wakeAt);
     if (isRunFinished(run.state.status) && run.state.strays.size === 0) {
-      this.runs.delete(runId);
       this.wakeAt.delete(runId);
       // Its final events may still be on their way through the subscription (claims and
-      // outcomes are observed first): remember where it ended, so they do not reload it.
-      if (run.appendedAt === undefined || !this.follower.behind(run.appendedAt))
-        this.finished.set(runId, run.state.revision);
+      // outcomes are observed first), unless the live log has them behind it already.
+      this.book.forget(runId, run.appendedAt !== undefined && this.follower.behind(run.appendedAt));
     }
   }
 
@@ -502,11 +404,6 @@ export class SchedulerLeader {
     run.dirty = true;
   }
 
-  private async reload(runId: string, run: ActiveRun): Promise<void> {
-    const loaded = await loadRun(this.options.store, this.dags, runId);
-    if (loaded) run.state = loaded.state;
-  }
-
   private scheduleWake(runId: string, at: number | undefined): void {
     if (at === undefined) this.wakeAt.delete(runId);
     else this.wakeAt.set(runId, at);
@@ -538,36 +435,4 @@ export class SchedulerLeader {
     );
     this.timer.unref();
   }
-}
-
-/**
- * A run the leader follows, from its run-stream events so far (`[RunRequested]` for a new one):
- * the correlation id and request trace of its request, the traces its decisions carried.
- */
-function activeRun(
-  state: RunState,
-  version: DagVersion,
-  runEvents: readonly RecordedEvent[],
-  lastEventId: string,
-): ActiveRun {
-  const requested = runEvents[0];
-  const run: ActiveRun = {
-    state,
-    version,
-    correlationId: requested?.metadata.correlationId ?? state.runId,
-    lastEventId,
-    deciding: false,
-    dirty: false,
-    notBefore: 0,
-    requestTrace: requested?.metadata.traceparent,
-  };
-  for (const event of runEvents) rememberTraces(run, event);
-  return run;
-}
-
-/** The run an event belongs to: from the data (attempt streams) or the stream name. */
-function runIdOf(event: RecordedEvent): string | undefined {
-  if (event.streamName.startsWith('run-')) return event.streamName.slice(4);
-  const data = event.data as { runId?: unknown };
-  return typeof data.runId === 'string' ? data.runId : undefined;
 }
