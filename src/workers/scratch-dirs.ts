@@ -17,6 +17,14 @@ export function makeScratchDir(root = tmpdir()): Promise<string> {
   return mkdtemp(join(root, `${PREFIX}${process.pid}-`));
 }
 
+let swept: Promise<number> | undefined;
+
+/** `sweepOrphanScratchDirs` of the default root, once per process however many workers start. */
+export function sweepOrphanScratchDirsOnce(): Promise<number> {
+  swept ??= sweepOrphanScratchDirs().catch(() => 0);
+  return swept;
+}
+
 /** Removes the scratch directories of worker processes that no longer run; returns how many. */
 export async function sweepOrphanScratchDirs(root = tmpdir()): Promise<number> {
   let removed = 0;

@@ -36,7 +36,7 @@ import { type AttemptExecutionContext, executeAttempt } from './attempt-executio
 import { ClaimAhead, type ClaimAheadSettings } from './claim-ahead.js';
 import { appendDurably } from './durable.js';
 import type { ExecutionResult, Failure } from './executors/types.js';
-import { sweepOrphanScratchDirs } from './scratch-dirs.js';
+import { sweepOrphanScratchDirsOnce } from './scratch-dirs.js';
 import { type SlotGrant, Slots } from './slots.js';
 
 /** What the runtime needs, plus what executing an attempt needs (store, executor, logs, log, …). */
@@ -100,7 +100,7 @@ export class Worker {
 
   async start(): Promise<void> {
     // Best effort, in the background: what SIGKILLed workers on this machine left behind.
-    void sweepOrphanScratchDirs().catch(() => {});
+    void sweepOrphanScratchDirsOnce();
     await this.options.source.join({
       id: this.id,
       capacity: this.options.capacity,
