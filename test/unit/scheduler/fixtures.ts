@@ -1,4 +1,5 @@
 /** Builders for scheduler tests: plans, events with revisions, and a decide context. */
+import fc from 'fast-check';
 import type { AttemptEvent, RunEvent } from '../../../src/events/schemas/index.js';
 import type { Failure } from '../../../src/events/schemas/metadata.js';
 import { type DecideContext, decideUntilStable } from '../../../src/scheduler/core/decide.js';
@@ -8,6 +9,7 @@ import {
   type RetryPolicy,
   type RunPlan,
   type TriggerRule,
+  triggerRules,
 } from '../../../src/scheduler/core/plan.js';
 import { initialRunState, type RunState } from '../../../src/scheduler/core/state.js';
 
@@ -106,3 +108,30 @@ export function statuses(state: RunState): Record<string, string> {
 }
 
 export { decideUntilStable };
+
+/**
+ * A random DAG of `n` tasks `t0…t{n-1}` for properties: each depends on a random subset of the
+ * tasks before it, with a random trigger rule and 1 to `maxAttempts` attempts, retried at once.
+ */
+export function randomDag(n: number, maxAttempts: number): fc.Arbitrary<TaskSketch[]> {
+  return fc
+    .tuple(
+      ...Array.from({ length: n }, (_, i) =>
+        fc.record({
+          deps: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
+          rule: fc.constantFrom<TriggerRule>(...triggerRules),
+          maxAttempts: fc.integer({ min: 1, max: maxAttempts }),
+        }),
+      ),
+    )
+    .map((ts) =>
+      ts.map(
+        (t, i): TaskSketch => ({
+          id: `t${i}`,
+          deps: t.deps,
+          rule: t.rule,
+          retry: { maxAttempts: t.maxAttempts, initialDelayMs: 0, jitter: 'none' },
+        }),
+      ),
+    );
+}

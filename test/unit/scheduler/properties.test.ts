@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptEvent, RunEvent } from '../../../src/events/schemas/index.js';
 import { decide } from '../../../src/scheduler/core/decide.js';
 import { evolve } from '../../../src/scheduler/core/evolve.js';
-import { type TriggerRule, triggerRules } from '../../../src/scheduler/core/plan.js';
 import { initialRunState, type RunState, verdictOf } from '../../../src/scheduler/core/state.js';
 import {
   claimedAhead,
@@ -19,6 +18,7 @@ import {
   exit1,
   failed,
   plan,
+  randomDag,
   released,
   requested,
   started,
@@ -38,26 +38,7 @@ interface Scenario {
 
 const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 9 }).chain((n) =>
   fc.record({
-    tasks: fc
-      .tuple(
-        ...Array.from({ length: n }, (_, i) =>
-          fc.record({
-            deps: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
-            rule: fc.constantFrom<TriggerRule>(...triggerRules),
-            maxAttempts: fc.integer({ min: 1, max: 3 }),
-          }),
-        ),
-      )
-      .map((ts) =>
-        ts.map(
-          (t, i): TaskSketch => ({
-            id: `t${i}`,
-            deps: t.deps,
-            rule: t.rule,
-            retry: { maxAttempts: t.maxAttempts, initialDelayMs: 0, jitter: 'none' },
-          }),
-        ),
-      ),
+    tasks: randomDag(n, 3),
     failures: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
     releases: fc.array(fc.array(fc.boolean(), { maxLength: 5 }), { minLength: n, maxLength: n }),
     startWithinMs: fc.array(fc.option(fc.integer({ min: 0, max: 60_000 }), { nil: undefined }), {

@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptEvent, RunEvent } from '../../../src/events/schemas/index.js';
 import { decide } from '../../../src/scheduler/core/decide.js';
 import { evolve, type SchedulerEvent } from '../../../src/scheduler/core/evolve.js';
-import { type TriggerRule, triggerRules } from '../../../src/scheduler/core/plan.js';
 import {
   initialRunState,
   isRunFinished,
@@ -25,6 +24,7 @@ import {
   failed,
   iso,
   plan,
+  randomDag,
   released,
   requested,
   started,
@@ -51,26 +51,7 @@ interface Scenario {
 
 const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 12 }).chain((n) =>
   fc.record({
-    tasks: fc
-      .tuple(
-        ...Array.from({ length: n }, (_, i) =>
-          fc.record({
-            deps: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
-            rule: fc.constantFrom<TriggerRule>(...triggerRules),
-            maxAttempts: fc.integer({ min: 1, max: 2 }),
-          }),
-        ),
-      )
-      .map((ts) =>
-        ts.map(
-          (t, i): TaskSketch => ({
-            id: `t${i}`,
-            deps: t.deps,
-            rule: t.rule,
-            retry: { maxAttempts: t.maxAttempts, initialDelayMs: 0, jitter: 'none' },
-          }),
-        ),
-      ),
+    tasks: randomDag(n, 2),
     steps: fc.array(
       fc.record({
         pick: fc.nat(),
