@@ -1,7 +1,7 @@
 /** The dead-letter queue: list, read, retry, discard. Item ids are `<runId>:<taskId>:<attempt>`. */
 import type { Request as ExpressRequest } from 'express';
 import { Controller, Get, Header, Path, Post, Query, Request, Response, Route, Security, Tags } from 'tsoa';
-import { discardDeadLetter, retryDeadLetter } from '../../commands/index.js';
+import { type CommandContext, discardDeadLetter, retryDeadLetter } from '../../commands/index.js';
 import { NotFoundError } from '../../errors.js';
 import { streams } from '../../events/schemas/index.js';
 import type { Versioned } from '../../projections/index.js';
@@ -60,13 +60,7 @@ export class DlqController extends Controller {
     @Path() id: string,
     @Header('If-Match') ifMatch?: string,
   ): Promise<DlqItem | Accepted> {
-    const condition = parseIfMatch(ifMatch);
-    const { view: item } = await findItem(req, id);
-    const write = writeContext(req, condition && { stream: streams.run(item.runId), ifMatch: condition });
-    await retryDeadLetter(write.ctx, item.runId, item.taskId);
-    write.settlePrecondition();
-    const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDlqItem(id));
-    return answerWrite(this, view && withEtag(this, view), write, { id });
+    return this.actOnItem(req, id, ifMatch, retryDeadLetter);
   }
 
   /**
@@ -84,10 +78,20 @@ export class DlqController extends Controller {
     @Path() id: string,
     @Header('If-Match') ifMatch?: string,
   ): Promise<DlqItem | Accepted> {
+    return this.actOnItem(req, id, ifMatch, discardDeadLetter);
+  }
+
+  /** Appends `act` for the item's run (under `If-Match`), then answers with the item read back. */
+  private async actOnItem(
+    req: ExpressRequest,
+    id: string,
+    ifMatch: string | undefined,
+    act: (ctx: CommandContext, runId: string, taskId: string) => Promise<unknown>,
+  ): Promise<DlqItem | Accepted> {
     const condition = parseIfMatch(ifMatch);
     const { view: item } = await findItem(req, id);
     const write = writeContext(req, condition && { stream: streams.run(item.runId), ifMatch: condition });
-    await discardDeadLetter(write.ctx, item.runId, item.taskId);
+    await act(write.ctx, item.runId, item.taskId);
     write.settlePrecondition();
     const view = await readBack(req, write, () => depsOf(req).queries.getVersionedDlqItem(id));
     return answerWrite(this, view && withEtag(this, view), write, { id });
