@@ -191,7 +191,7 @@ export class CoalescedAppends implements EventStore {
       return;
     }
     const committed: RecordedEvent[] = [];
-    let transaction: bigint | undefined;
+    /** A position in this batch's transaction, once an append of it committed. */
     let commit: GlobalPosition | undefined;
     batch.forEach((append, ord) => {
       const outcome = settled[ord] as AppendSettlement;
@@ -202,13 +202,12 @@ export class CoalescedAppends implements EventStore {
       const { value } = outcome;
       append.resolve(value);
       if (!outcome.appended) return;
-      transaction = decodePosition(value.position).major;
       commit = value.position;
       const only = append.events.length === 1 ? append.events[0] : undefined;
       if (only) committed.push(recorded(append.stream, only, value.nextExpectedRevision, value.position));
     });
-    if (transaction === undefined || commit === undefined) return;
-    this.announce(transaction);
+    if (commit === undefined) return;
+    this.announce(decodePosition(commit).major);
     this.onCommitted(committed, commit);
   }
 }
